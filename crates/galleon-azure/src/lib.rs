@@ -1,0 +1,1 @@
+//! galleon's Azure client: clouds, credentials, token cache, ARM REST, long-running operations, retries.

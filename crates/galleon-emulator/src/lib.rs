@@ -1,0 +1,1 @@
+//! A local Azure Resource Manager and Microsoft Entra ID, for tests, demos and the sandbox.

@@ -1,0 +1,1 @@
+//! Renders a finished plan as text, JSON and markdown.

@@ -1,0 +1,1 @@
+//! Test context: starts the emulator and runs the galleon binary against it.
