@@ -1,1 +1,16 @@
 //! Applier: executes a plan in dependency order, concurrently, with an apply lock held in Azure.
+//!
+//! The pieces, from the inside out: [`schedule`] orders a plan's changes into steps,
+//! [`executor`] walks them with bounded concurrency and emits [`event`]s to a sink
+//! ([`sink`] has the terminal, plain and JSON ones).
+
+pub mod event;
+pub mod executor;
+pub mod schedule;
+pub mod step;
+
+pub use event::{Event, EventKind, EventSink, NullSink, Outcome, RecordingSink, Summary};
+pub use executor::{ExecOptions, Progress, StepRunner, execute};
+pub use schedule::{Schedule, ScheduleError};
+pub use step::{Change, ChangeAction, Op, ReplaceOrder, StepFailure, StepId};
+pub use tokio_util::sync::CancellationToken;
