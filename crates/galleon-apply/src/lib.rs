@@ -7,10 +7,12 @@
 pub mod event;
 pub mod executor;
 pub mod schedule;
+pub mod sink;
 pub mod step;
 
 pub use event::{Event, EventKind, EventSink, NullSink, Outcome, RecordingSink, Summary};
 pub use executor::{ExecOptions, Progress, StepRunner, execute};
 pub use schedule::{Schedule, ScheduleError};
+pub use sink::{JsonSink, LiveSink, PlainSink};
 pub use step::{Change, ChangeAction, Op, ReplaceOrder, StepFailure, StepId};
 pub use tokio_util::sync::CancellationToken;

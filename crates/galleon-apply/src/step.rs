@@ -106,14 +106,19 @@ impl fmt::Display for StepId {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct StepFailure {
     /// ARM `error.code` (e.g. `LinkedAuthorizationFailed`), when ARM answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// ARM `error.message`, or a description of the transport failure.
     pub message: String,
     /// ARM `error.target`, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// `x-ms-request-id` of the failing response, for support requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    /// What the user can do about it (the Azure client's hint).
+    /// What the user can do about it (the Azure client's hint). The executor moves it to the
+    /// `Failed` event's own `hint`, so it is not serialised here.
+    #[serde(skip)]
     pub hint: Option<String>,
 }
 

@@ -1,0 +1,161 @@
+//! The three ways to show an apply: a live terminal view, plain lines, and JSON lines.
+//!
+//! One event stream, several renderings (ripgrep's `grep-printer` has `standard`, `summary` and
+//! `json` for the same reason): the executor never formats anything. The wording shared by the
+//! human sinks lives here so the live view and the CI log say the same thing.
+
+mod json;
+mod live;
+mod plain;
+
+pub use json::JsonSink;
+pub use live::LiveSink;
+pub use plain::PlainSink;
+
+use std::time::Duration;
+
+use crate::event::{EventKind, Outcome, Summary};
+use crate::step::{Op, StepId};
+
+/// "creating", "deleting", ...: what a running step is doing.
+pub(crate) fn doing(step: &StepId) -> &'static str {
+    match (step.op, step.replace) {
+        (Op::Create, false) => "creating",
+        (Op::Update, _) => "updating",
+        (Op::Delete, false) => "deleting",
+        (Op::Create, true) => "replacing: creating the new one",
+        (Op::Delete, true) => "replacing: deleting the old one",
+    }
+}
+
+/// One human line for a terminal event (`None` for Started and LRO progress, which the sinks
+/// show their own way). `took` is the step's run time when known.
+pub(crate) fn outcome_line(
+    step: &StepId,
+    kind: &EventKind,
+    took: Option<Duration>,
+) -> Option<String> {
+    let after = took
+        .map(|d| format!(" after {}", seconds(d)))
+        .unwrap_or_default();
+    let line = match kind {
+        EventKind::Started | EventKind::LroProgress { .. } => return None,
+        EventKind::Succeeded { action } => format!("{step}: {}{after}", action.past_tense()),
+        EventKind::Failed { error, hint } => {
+            let mut s = format!("{step}: failed{after}: {error}");
+            if let Some(hint) = hint {
+                s.push_str("\n  hint: ");
+                s.push_str(hint);
+            }
+            s
+        }
+        EventKind::Skipped { because } => {
+            format!("{step}: skipped because {} failed", because.address)
+        }
+        EventKind::Cancelled { in_flight: true } => format!(
+            "{step}: interrupted while {}{after}; Azure may still finish it, run `galleon plan` to see",
+            doing(step)
+        ),
+        EventKind::Cancelled { in_flight: false } => format!("{step}: not started (interrupted)"),
+    };
+    Some(line)
+}
+
+/// The closing line, terraform-style, with every non-zero count.
+pub(crate) fn summary_line(s: &Summary) -> String {
+    let head = match s.outcome {
+        Outcome::Success => "Apply complete",
+        Outcome::Failed => "Apply failed",
+        Outcome::Cancelled => "Apply interrupted",
+    };
+    let counts = [
+        (s.created, "created"),
+        (s.updated, "updated"),
+        (s.replaced, "replaced"),
+        (s.deleted, "deleted"),
+        (s.failed, "failed"),
+        (s.skipped, "skipped"),
+        (s.cancelled, "not finished"),
+    ];
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    let parts = if parts.is_empty() {
+        "no changes".to_string()
+    } else {
+        parts.join(", ")
+    };
+    format!("{head}: {parts} ({}).", seconds(s.elapsed))
+}
+
+/// `4.2s`, `1m05s`: short and stable.
+pub(crate) fn seconds(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 {
+        format!("{}m{:02}s", secs / 60, secs % 60)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::step::StepFailure;
+
+    fn id(address: &str, op: Op, replace: bool) -> StepId {
+        StepId {
+            address: address.into(),
+            op,
+            replace,
+        }
+    }
+
+    #[test]
+    fn lines_name_the_address_and_the_root_cause() {
+        let failed = EventKind::Failed {
+            error: StepFailure {
+                code: Some("LinkedAuthorizationFailed".into()),
+                message: "no access to the linked subscription".into(),
+                ..StepFailure::default()
+            },
+            hint: Some("grant Reader on the gallery".into()),
+        };
+        let vm = id("vm.web", Op::Create, false);
+        assert_eq!(
+            outcome_line(&vm, &failed, Some(Duration::from_millis(2500))).unwrap(),
+            "vm.web: failed after 2.5s: LinkedAuthorizationFailed: no access to the linked \
+             subscription\n  hint: grant Reader on the gallery"
+        );
+        let skipped = EventKind::Skipped {
+            because: vm.clone(),
+        };
+        assert_eq!(
+            outcome_line(&id("vm.x", Op::Create, false), &skipped, None).unwrap(),
+            "vm.x: skipped because vm.web failed"
+        );
+        assert_eq!(outcome_line(&vm, &EventKind::Started, None), None);
+    }
+
+    #[test]
+    fn summary_line_lists_non_zero_counts() {
+        let s = Summary {
+            created: 2,
+            failed: 1,
+            skipped: 3,
+            elapsed: Duration::from_secs(65),
+            outcome: Outcome::Failed,
+            ..Summary::default()
+        };
+        assert_eq!(
+            summary_line(&s),
+            "Apply failed: 2 created, 1 failed, 3 skipped (1m05s)."
+        );
+        assert_eq!(
+            summary_line(&Summary::default()),
+            "Apply complete: no changes (0.0s)."
+        );
+    }
+}
