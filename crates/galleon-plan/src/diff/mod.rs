@@ -1,0 +1,101 @@
+//! The diff engine: compares the managed fields of a desired ARM body with a live one.
+//!
+//! Only what galleon sends is compared: a field present live but absent from the desired body
+//! is Azure's (read-only, or a default) and never shows as a change. A field galleon manages
+//! but wants absent is sent as an explicit `null`. Per-kind [`Rules`] decide the rest. The
+//! result is computed once here; renderers only print it (terraform's differ -> renderer).
+
+mod compare;
+mod path;
+mod rules;
+
+pub use rules::{DefaultValue, EXACT_MAPS, Immutability, READ_ONLY, Rules, rules_for};
+
+use serde_json::Value;
+
+use crate::{Action, AttributeChange, ResourceKind};
+
+/// The outcome of comparing one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diff {
+    /// What to do.
+    pub action: Action,
+    /// The changed leaves, in body order.
+    pub attribute_changes: Vec<AttributeChange>,
+    /// For a replace: the paths of the changes that force it.
+    pub replace_reasons: Vec<String>,
+    /// The live managed fields.
+    pub before: Option<Value>,
+    /// The desired managed fields.
+    pub after: Option<Value>,
+}
+
+/// Diffs a desired body (`None`: not declared) against a live body (`None`: absent).
+///
+/// Deletion is decided by the caller, which alone knows ownership: pass `desired: None` only
+/// for a live resource this workspace owns.
+pub fn diff(kind: ResourceKind, desired: Option<&Value>, live: Option<&Value>) -> Diff {
+    diff_with(rules_for(kind), desired, live)
+}
+
+/// [`diff`] with explicit rules, for kinds and tests outside the table.
+pub fn diff_with(rules: &Rules, desired: Option<&Value>, live: Option<&Value>) -> Diff {
+    let cmp = compare::Comparer::new(rules);
+    match (desired, live) {
+        (None, None) => Diff {
+            action: Action::NoOp,
+            attribute_changes: Vec::new(),
+            replace_reasons: Vec::new(),
+            before: None,
+            after: None,
+        },
+        (Some(desired), None) => {
+            let after = cmp.strip_read_only(desired);
+            Diff {
+                action: Action::Create,
+                attribute_changes: cmp.leaves(&after, compare::Side::After),
+                replace_reasons: Vec::new(),
+                before: None,
+                after: Some(after),
+            }
+        }
+        (None, Some(live)) => {
+            let before = cmp.strip_read_only(live);
+            Diff {
+                action: Action::Delete,
+                attribute_changes: cmp.leaves(&before, compare::Side::Before),
+                replace_reasons: Vec::new(),
+                before: Some(before),
+                after: None,
+            }
+        }
+        (Some(desired), Some(live)) => {
+            let after = cmp.strip_read_only(desired);
+            let before = cmp.project(&after, live);
+            let attribute_changes = cmp.changes(&after, live);
+            let mut replace_reasons: Vec<String> = attribute_changes
+                .iter()
+                .filter(|c| c.forces_replacement)
+                .map(|c| c.path.clone())
+                .collect();
+            replace_reasons.dedup();
+            let action = if attribute_changes.is_empty() {
+                Action::NoOp
+            } else if replace_reasons.is_empty() {
+                Action::Update
+            } else {
+                Action::Replace
+            };
+            Diff {
+                action,
+                attribute_changes,
+                replace_reasons,
+                before: Some(before),
+                after: Some(after),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
