@@ -6,12 +6,16 @@
 
 pub mod event;
 pub mod executor;
+pub mod lock;
+mod lock_memory;
 pub mod schedule;
 pub mod sink;
 pub mod step;
 
 pub use event::{Event, EventKind, EventSink, NullSink, Outcome, RecordingSink, Summary};
 pub use executor::{ExecOptions, Progress, StepRunner, execute};
+pub use lock::{LockBackend, LockError, LockGuard, LockInfo, LockOptions};
+pub use lock_memory::MemoryLock;
 pub use schedule::{Schedule, ScheduleError};
 pub use sink::{JsonSink, LiveSink, PlainSink};
 pub use step::{Change, ChangeAction, Op, ReplaceOrder, StepFailure, StepId};
