@@ -1,0 +1,540 @@
+//! `ArmClient`: galleon's calls to Azure Resource Manager.
+//!
+//! Reads (GET, list with `nextLink`, Resource Graph) and writes (PUT, PATCH, DELETE, POST)
+//! against `{endpoint}{id}?api-version=...`, with the api-version from [`crate::api_version`].
+//! Writes wait for their long-running operation ([`crate::lro`]). Only a write whose caller
+//! names other tenants carries `x-ms-authorization-auxiliary`; reads and polls never do, and
+//! no request leaves for a host other than the cloud's own (pain-points.md: tools that drop or
+//! misroute the auxiliary header are the most reported cross-tenant bug).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, IF_MATCH, IF_NONE_MATCH};
+use serde_json::Value;
+use url::Url;
+
+use crate::cloud::Cloud;
+use crate::credential::{CredentialError, CredentialSpec};
+use crate::error::{ArmError, AzureError, redact_url};
+use crate::http::{AllowedHosts, Auth, Call, HttpCore, RawResponse};
+use crate::ids::{TenantId, subscription_of};
+use crate::limiter::{LimiterConfig, OpKind, RateLimiter};
+use crate::retry::RetryConfig;
+use crate::token::TokenCache;
+
+/// Long-running operation polling limits.
+#[derive(Debug, Clone)]
+pub struct LroConfig {
+    /// Wait between polls when the server sends no `Retry-After`.
+    pub default_interval: Duration,
+    /// Give up waiting for one operation after this long.
+    pub max_wait: Duration,
+}
+
+impl Default for LroConfig {
+    fn default() -> Self {
+        // ARM's contract says 60 s without Retry-After; real RPs always send one, and 10 s is
+        // the shortest Retry-After the contract allows (arm-protocol.md §2.1).
+        Self {
+            default_interval: Duration::from_secs(10),
+            max_wait: Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+/// Options of the client.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Retry policy limits.
+    pub retry: RetryConfig,
+    /// Client-side rate limits per subscription.
+    pub limiter: LimiterConfig,
+    /// Timeout of one HTTP exchange.
+    pub request_timeout: Duration,
+    /// Long-running operation polling.
+    pub lro: LroConfig,
+    /// The Azure CLI program for [`crate::CredentialSource::AzureCli`].
+    pub az_program: PathBuf,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            retry: RetryConfig::default(),
+            limiter: LimiterConfig::default(),
+            request_timeout: Duration::from_secs(120),
+            lro: LroConfig::default(),
+            az_program: PathBuf::from("az"),
+        }
+    }
+}
+
+/// A successful ARM response.
+#[derive(Debug, Clone)]
+pub struct ArmResponse {
+    /// HTTP status of the final response.
+    pub status: u16,
+    /// The JSON body (`Null` when empty).
+    pub body: Value,
+    /// The resource's ETag (header, else the body's `etag`).
+    pub etag: Option<String>,
+    /// `x-ms-request-id` of the final response.
+    pub request_id: Option<String>,
+}
+
+impl ArmResponse {
+    pub(crate) fn from_raw(raw: &RawResponse) -> Result<Self, AzureError> {
+        let body = if raw.body.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            serde_json::from_slice(&raw.body).map_err(|e| AzureError::InvalidResponse {
+                url: String::new(),
+                detail: format!("body is not JSON: {e}"),
+            })?
+        };
+        let etag = raw
+            .header("etag")
+            .map(str::to_string)
+            .or_else(|| body.get("etag").and_then(Value::as_str).map(str::to_string));
+        Ok(Self {
+            status: raw.status.as_u16(),
+            body,
+            etag,
+            request_id: raw.header("x-ms-request-id").map(str::to_string),
+        })
+    }
+}
+
+/// A request in full, for calls the shorthand methods do not cover.
+#[derive(Debug, Clone)]
+pub struct ArmRequest<'a> {
+    /// HTTP method.
+    pub method: Method,
+    /// Tenant whose token authorizes the call (the tenant of the target subscription).
+    pub tenant: &'a TenantId,
+    /// Resource id or path, starting with `/`.
+    pub path: &'a str,
+    /// api-version; `None` takes the pinned one for the path's resource type.
+    pub api_version: Option<&'a str>,
+    /// Extra query parameters (`$expand`, `$filter`).
+    pub query: Vec<(&'a str, &'a str)>,
+    /// JSON body.
+    pub body: Option<&'a Value>,
+    /// Other tenants the write references (at most 3): their tokens go in the auxiliary header.
+    pub aux_tenants: &'a [TenantId],
+    /// `If-Match`.
+    pub if_match: Option<&'a str>,
+    /// `If-None-Match`.
+    pub if_none_match: Option<&'a str>,
+    /// Whether a POST may be resent after a server error (PUT, PATCH, DELETE, GET always may).
+    pub idempotent: bool,
+    /// Whether to wait for a long-running operation to finish.
+    pub wait: bool,
+}
+
+impl<'a> ArmRequest<'a> {
+    /// A request with defaults: pinned api-version, no aux tenants, waits for completion.
+    pub fn new(method: Method, tenant: &'a TenantId, path: &'a str) -> Self {
+        let idempotent = method != Method::POST;
+        Self {
+            method,
+            tenant,
+            path,
+            api_version: None,
+            query: Vec::new(),
+            body: None,
+            aux_tenants: &[],
+            if_match: None,
+            if_none_match: None,
+            idempotent,
+            wait: true,
+        }
+    }
+}
+
+/// galleon's ARM client. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct ArmClient {
+    pub(crate) inner: Arc<ArmInner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ArmInner {
+    pub cloud: Cloud,
+    pub http: Arc<HttpCore>,
+    pub tokens: TokenCache,
+    pub lro: LroConfig,
+}
+
+impl ArmClient {
+    /// A client for `cloud`. Tokens go only to the cloud's ARM endpoint, authority host and
+    /// blob endpoints.
+    pub fn new(cloud: Cloud, options: ClientOptions) -> Result<Self, AzureError> {
+        let client =
+            crate::http::build_client_with_timeout(cloud.ca_pem(), options.request_timeout)?;
+        let mut allowed = AllowedHosts::default();
+        allowed.allow(&cloud.arm_endpoint());
+        allowed.allow(&cloud.authority_host());
+        if let Some(suffix) = cloud.storage_suffix() {
+            allowed.allow_blob_suffix(suffix);
+        }
+        let http = Arc::new(HttpCore {
+            client,
+            allowed,
+            retry: options.retry,
+            limiter: Arc::new(RateLimiter::new(options.limiter)),
+        });
+        let tokens = TokenCache::new(http.clone(), cloud.authority_host(), options.az_program);
+        Ok(Self {
+            inner: Arc::new(ArmInner {
+                cloud,
+                http,
+                tokens,
+                lro: options.lro,
+            }),
+        })
+    }
+
+    /// The cloud this client talks to.
+    pub fn cloud(&self) -> &Cloud {
+        &self.inner.cloud
+    }
+
+    /// The token cache (for object ids and storage tokens).
+    pub fn tokens(&self) -> &TokenCache {
+        &self.inner.tokens
+    }
+
+    /// Registers the credential of every tenant (see [`TokenCache::configure`]).
+    pub fn configure_credentials(&self, specs: &[CredentialSpec]) -> Result<(), CredentialError> {
+        self.inner.tokens.configure(specs)
+    }
+
+    /// The object id of galleon's service principal in `tenant`.
+    pub async fn object_id(&self, tenant: &TenantId) -> Result<String, AzureError> {
+        self.inner
+            .tokens
+            .object_id(tenant, &self.inner.cloud.arm_scope())
+            .await
+    }
+
+    /// `GET {id}`.
+    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<ArmResponse, AzureError> {
+        self.send(ArmRequest::new(Method::GET, tenant, id)).await
+    }
+
+    /// `GET {id}`, `None` when ARM answers 404 (the resource or its group does not exist).
+    pub async fn get_optional(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<Option<ArmResponse>, AzureError> {
+        match self.get(tenant, id).await {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT {id}` and wait for the operation; returns the final resource.
+    pub async fn put(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        aux_tenants: &[TenantId],
+    ) -> Result<ArmResponse, AzureError> {
+        self.send(ArmRequest {
+            body: Some(body),
+            aux_tenants,
+            ..ArmRequest::new(Method::PUT, tenant, id)
+        })
+        .await
+    }
+
+    /// `PATCH {id}` and wait for the operation; returns the final resource.
+    pub async fn patch(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        aux_tenants: &[TenantId],
+    ) -> Result<ArmResponse, AzureError> {
+        self.send(ArmRequest {
+            body: Some(body),
+            aux_tenants,
+            ..ArmRequest::new(Method::PATCH, tenant, id)
+        })
+        .await
+    }
+
+    /// `DELETE {id}` and wait until it is gone. `Ok(false)` when it did not exist.
+    pub async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        aux_tenants: &[TenantId],
+    ) -> Result<bool, AzureError> {
+        match self
+            .send(ArmRequest {
+                aux_tenants,
+                ..ArmRequest::new(Method::DELETE, tenant, id)
+            })
+            .await
+        {
+            // ARM answers 204 to a DELETE of something that does not exist.
+            Ok(r) => Ok(r.status != 204),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST {path}` (an action such as `.../galleries/{g}/share`) and wait for its operation.
+    pub async fn post(
+        &self,
+        tenant: &TenantId,
+        path: &str,
+        body: Option<&Value>,
+        aux_tenants: &[TenantId],
+        idempotent: bool,
+    ) -> Result<ArmResponse, AzureError> {
+        self.send(ArmRequest {
+            body,
+            aux_tenants,
+            idempotent,
+            ..ArmRequest::new(Method::POST, tenant, path)
+        })
+        .await
+    }
+
+    /// `GET {path}` of a collection, following `nextLink` to the end; returns every `value` item.
+    pub async fn list(&self, tenant: &TenantId, path: &str) -> Result<Vec<Value>, AzureError> {
+        let first = self.url_for(path, None, &[])?;
+        self.list_from(tenant, first).await
+    }
+
+    pub(crate) async fn list_from(
+        &self,
+        tenant: &TenantId,
+        first: Url,
+    ) -> Result<Vec<Value>, AzureError> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            let raw = self
+                .exchange(
+                    Method::GET,
+                    tenant,
+                    url.clone(),
+                    None,
+                    &[],
+                    HeaderMap::new(),
+                    true,
+                )
+                .await?;
+            let resp = self.ok_or_error(&raw, "GET", url.path())?;
+            if let Some(values) = resp.body.get("value").and_then(Value::as_array) {
+                items.extend(values.iter().cloned());
+            }
+            next = match resp.body.get("nextLink").and_then(Value::as_str) {
+                Some(link) if !link.is_empty() => {
+                    Some(Url::parse(link).map_err(|e| AzureError::InvalidResponse {
+                        url: redact_url(&url),
+                        detail: format!("nextLink: {e}"),
+                    })?)
+                }
+                _ => None,
+            };
+        }
+        Ok(items)
+    }
+
+    /// Sends a request in full.
+    ///
+    /// # Errors
+    /// [`AzureError::Arm`] for an ARM error response (with the principal and auxiliary tenants
+    /// attached for hints), [`AzureError::LroFailed`] when the operation ends `Failed` or
+    /// `Canceled`, and the transport, throttling, timeout and host errors.
+    pub async fn send(&self, req: ArmRequest<'_>) -> Result<ArmResponse, AzureError> {
+        let query: Vec<(&str, &str)> = req.query.clone();
+        let url = self.url_for(req.path, req.api_version, &query)?;
+        let mut headers = HeaderMap::new();
+        if let Some(v) = req.if_match {
+            headers.insert(IF_MATCH, header_value(v)?);
+        }
+        if let Some(v) = req.if_none_match {
+            headers.insert(IF_NONE_MATCH, header_value(v)?);
+        }
+        let body = match req.body {
+            Some(b) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                Some(serde_json::to_vec(b).expect("JSON values serialize"))
+            }
+            None => None,
+        };
+        let idempotent = req.idempotent || req.method != Method::POST;
+        let raw = self
+            .exchange(
+                req.method.clone(),
+                req.tenant,
+                url.clone(),
+                body,
+                req.aux_tenants,
+                headers,
+                idempotent,
+            )
+            .await?;
+        if !raw.status.is_success() {
+            return Err(self.arm_error(&raw, req.method.as_str(), req.path, req.aux_tenants));
+        }
+        if req.method == Method::GET || !req.wait {
+            return ArmResponse::from_raw(&raw);
+        }
+        crate::lro::complete(self, req.tenant, &req.method, &url, req.path, raw).await
+    }
+
+    /// One logical request (retried by the HTTP core) with the tenant's token.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn exchange(
+        &self,
+        method: Method,
+        tenant: &TenantId,
+        url: Url,
+        body: Option<Vec<u8>>,
+        aux: &[TenantId],
+        headers: HeaderMap,
+        idempotent: bool,
+    ) -> Result<RawResponse, AzureError> {
+        let kind = OpKind::of_method(&method);
+        self.exchange_inner(method, tenant, url, body, aux, headers, idempotent, kind)
+            .await
+    }
+
+    /// A read-only POST (Resource Graph): charged as `kind`, retried like a GET.
+    pub(crate) async fn exchange_with_kind(
+        &self,
+        method: Method,
+        tenant: &TenantId,
+        url: Url,
+        body: Option<Vec<u8>>,
+        headers: HeaderMap,
+        kind: OpKind,
+    ) -> Result<RawResponse, AzureError> {
+        self.exchange_inner(method, tenant, url, body, &[], headers, true, kind)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn exchange_inner(
+        &self,
+        method: Method,
+        tenant: &TenantId,
+        url: Url,
+        body: Option<Vec<u8>>,
+        aux: &[TenantId],
+        headers: HeaderMap,
+        idempotent: bool,
+        kind: OpKind,
+    ) -> Result<RawResponse, AzureError> {
+        // ARM tokens go to the ARM endpoint only: not even to the authority host, whatever a
+        // nextLink or operation URL says.
+        let arm = self.inner.cloud.arm_endpoint();
+        if url.scheme() != "https"
+            || url.host_str() != arm.host_str()
+            || url.port_or_known_default() != arm.port_or_known_default()
+        {
+            return Err(AzureError::ForbiddenHost {
+                url: redact_url(&url),
+            });
+        }
+        let sub = subscription_of(url.path()).unwrap_or("").to_string();
+        let call = Call {
+            method,
+            url,
+            headers,
+            body,
+            auth: Some(Auth {
+                tenant: tenant.clone(),
+                scope: self.inner.cloud.arm_scope(),
+                aux: aux.to_vec(),
+            }),
+            idempotent,
+            limit: Some((sub, kind)),
+        };
+        self.inner.http.send(&call, Some(&self.inner.tokens)).await
+    }
+
+    pub(crate) fn ok_or_error(
+        &self,
+        raw: &RawResponse,
+        method: &str,
+        path: &str,
+    ) -> Result<ArmResponse, AzureError> {
+        if raw.status.is_success() {
+            ArmResponse::from_raw(raw)
+        } else {
+            Err(self.arm_error(raw, method, path, &[]))
+        }
+    }
+
+    pub(crate) fn arm_error(
+        &self,
+        raw: &RawResponse,
+        method: &str,
+        path: &str,
+        aux: &[TenantId],
+    ) -> AzureError {
+        let mut e = ArmError::from_response(
+            raw.status.as_u16(),
+            method,
+            path,
+            raw.header("x-ms-request-id").map(str::to_string),
+            raw.header("x-ms-correlation-request-id")
+                .map(str::to_string),
+            &raw.body,
+        );
+        e.principal = raw.principal.clone();
+        e.aux_tenants = aux.to_vec();
+        e.into()
+    }
+
+    /// `{endpoint}{path}?api-version=...&{query}`.
+    pub(crate) fn url_for(
+        &self,
+        path: &str,
+        api_version: Option<&str>,
+        query: &[(&str, &str)],
+    ) -> Result<Url, AzureError> {
+        if !path.starts_with('/') {
+            return Err(AzureError::Config(format!(
+                "an ARM path must start with '/': {path}"
+            )));
+        }
+        let version = match api_version {
+            Some(v) => v,
+            None => crate::api_version::for_id(path).ok_or_else(|| {
+                AzureError::Config(format!(
+                    "no pinned api-version for {path}; pass one explicitly"
+                ))
+            })?,
+        };
+        let base = self.inner.cloud.arm_endpoint();
+        let mut url = Url::parse(&format!("{}{path}", base.as_str().trim_end_matches('/')))
+            .map_err(|e| AzureError::Config(format!("bad ARM path {path}: {e}")))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("api-version", version);
+            for (k, v) in query {
+                q.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+}
+
+fn header_value(v: &str) -> Result<HeaderValue, AzureError> {
+    HeaderValue::from_str(v).map_err(|_| AzureError::Config(format!("invalid header value {v:?}")))
+}
