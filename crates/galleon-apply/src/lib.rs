@@ -10,6 +10,7 @@ pub mod lock;
 mod lock_memory;
 pub mod schedule;
 pub mod sink;
+pub mod stale;
 pub mod step;
 
 pub use event::{Event, EventKind, EventSink, NullSink, Outcome, RecordingSink, Summary};
@@ -18,5 +19,6 @@ pub use lock::{LockBackend, LockError, LockGuard, LockInfo, LockOptions};
 pub use lock_memory::MemoryLock;
 pub use schedule::{Schedule, ScheduleError};
 pub use sink::{JsonSink, LiveSink, PlainSink};
+pub use stale::{Drift, LiveReader, Moved, StaleError, check_fresh};
 pub use step::{Change, ChangeAction, Op, ReplaceOrder, StepFailure, StepId};
 pub use tokio_util::sync::CancellationToken;
