@@ -14,3 +14,9 @@ pub mod span;
 pub use diag::{Code, Diagnostic, Diagnostics, RenderStyle, SourceFile, Sources};
 pub use load::{Item, Manifest, Section};
 pub use span::{FileId, Loc, Sp};
+pub mod address;
+pub mod resolve;
+pub mod validate;
+
+pub use address::{Address, AddressError, Kind};
+pub use resolve::{Resource, Spec, Workspace};

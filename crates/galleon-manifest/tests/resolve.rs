@@ -1,0 +1,175 @@
+//! The resolved view the planner builds on: addresses, names, ARM ids, dependencies, and the
+//! cross-tenant image edge.
+
+use std::path::Path;
+
+use galleon_manifest::resolve::{ImageRef, Principal, Spec, role_assignment_name};
+use galleon_manifest::{Address, Kind, Workspace};
+
+fn load(path: &str) -> Workspace {
+    Workspace::load(Path::new(path)).unwrap_or_else(|d| panic!("{d}"))
+}
+
+fn addr(s: &str) -> Address {
+    s.parse().unwrap()
+}
+
+#[test]
+fn cross_tenant_resources_and_arm_ids() {
+    let ws = load("../../examples/cross-tenant");
+    let addresses: Vec<String> = ws
+        .resources()
+        .iter()
+        .map(|r| r.address.to_string())
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            // files merge in name order: app.yaml, images.yaml, tenants.yaml
+            "resource_group.app",
+            "resource_group.images",
+            "gallery.golden",
+            "gallery_image.golden/ubuntu",
+            "image_version.golden/ubuntu/1.0.0",
+            "gallery_grant.golden/consumer/Reader",
+            "nsg.web",
+            "network.app",
+            "public_ip.web",
+            "nic.web",
+            "vm.web",
+        ]
+    );
+    let version = ws
+        .resource(&addr("image_version.golden/ubuntu/1.0.0"))
+        .unwrap();
+    assert_eq!(
+        version.arm_id,
+        "/subscriptions/aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa/resourceGroups/rg-golden-images/providers/Microsoft.Compute/galleries/golden_images/images/ubuntu/versions/1.0.0"
+    );
+    assert_eq!(version.location, "westeurope");
+    assert_eq!(version.tenant, "publisher");
+
+    let grant = ws
+        .resource(&addr("gallery_grant.golden/consumer/Reader"))
+        .unwrap();
+    let uuid = role_assignment_name("cross-tenant", &grant.address);
+    assert_eq!(grant.name, uuid);
+    assert!(grant.arm_id.ends_with(&format!(
+        "galleries/golden_images/providers/Microsoft.Authorization/roleAssignments/{uuid}"
+    )));
+    let Spec::GalleryGrant(g) = &grant.spec else {
+        panic!()
+    };
+    assert_eq!(g.role_definition_id, "acdd72a7-3385-48ef-bd42-f606fba81ae7");
+    assert_eq!(
+        g.principal,
+        Principal::App {
+            tenant: "consumer".into(),
+            client_id: Some("0a0a0a0a-3333-4333-8333-333333333333".into())
+        }
+    );
+    assert_eq!(
+        g.description,
+        "galleon:cross-tenant:gallery_grant.golden/consumer/Reader"
+    );
+
+    let vm = ws.resource(&addr("vm.web")).unwrap();
+    assert_eq!(vm.location, "northeurope");
+    assert_eq!(vm.tenant_id, "22222222-2222-4222-8222-222222222222");
+    let image_tenant = vm.image_tenant.as_ref().expect("cross-tenant VM");
+    assert_eq!(image_tenant.key, "publisher");
+    let Spec::Vm(spec) = &vm.spec else { panic!() };
+    assert_eq!(spec.image.arm_id(), version.arm_id);
+    assert!(matches!(spec.image, ImageRef::Version { .. }));
+    assert_eq!(spec.nic.address, addr("nic.web"));
+    assert_eq!(
+        vm.depends_on,
+        [
+            addr("resource_group.app"),
+            addr("nic.web"),
+            addr("image_version.golden/ubuntu/1.0.0"),
+            addr("gallery_grant.golden/consumer/Reader"),
+        ]
+    );
+    let nic = ws.resource(&addr("nic.web")).unwrap();
+    assert_eq!(nic.name, "web-nic");
+    assert_eq!(
+        nic.depends_on,
+        [
+            addr("resource_group.app"),
+            addr("network.app"),
+            addr("public_ip.web")
+        ]
+    );
+    let pip = ws.resource(&addr("public_ip.web")).unwrap();
+    assert_eq!(pip.name, "web-pip");
+    assert!(
+        pip.arm_id.ends_with(
+            "/resourceGroups/rg-app/providers/Microsoft.Network/publicIPAddresses/web-pip"
+        )
+    );
+    let net = ws.resource(&addr("network.app")).unwrap();
+    let Spec::Network(n) = &net.spec else {
+        panic!()
+    };
+    assert_eq!(
+        n.subnets[0].arm_id,
+        format!("{}/subnets/default", net.arm_id)
+    );
+    assert_eq!(
+        net.depends_on,
+        [addr("resource_group.app"), addr("nsg.web")]
+    );
+}
+
+#[test]
+fn fleet_expands_count_and_latest() {
+    let ws = load("../../examples/fleet");
+    let vms: Vec<_> = ws
+        .resources()
+        .iter()
+        .filter(|r| r.kind() == Kind::Vm)
+        .collect();
+    assert_eq!(vms.len(), 20);
+    let east3 = ws.resource(&addr("vm.east[3]")).unwrap();
+    assert_eq!(east3.name, "east-3");
+    assert_eq!(east3.subscription, "bbbbbbbb-0001-4000-8000-bbbbbbbbbbbb");
+    let nic = ws.resource(&addr("nic.east[3]")).unwrap();
+    assert_eq!(nic.name, "east-3-nic");
+    assert!(ws.resource(&addr("public_ip.east[3]")).is_none());
+    let central = ws.resource(&addr("vm.central[0]")).unwrap();
+    let Spec::Vm(spec) = &central.spec else {
+        panic!()
+    };
+    let ImageRef::Latest {
+        definition,
+        versions,
+    } = &spec.image
+    else {
+        panic!()
+    };
+    assert!(
+        definition
+            .arm_id
+            .ends_with("/galleries/fleet_images/images/worker")
+    );
+    assert_eq!(versions.len(), 2);
+    assert!(
+        central
+            .depends_on
+            .contains(&addr("image_version.fleet/worker/1.0.0"))
+    );
+    assert!(
+        central
+            .depends_on
+            .contains(&addr("image_version.fleet/worker/1.1.0"))
+    );
+    assert!(
+        central
+            .depends_on
+            .contains(&addr("gallery_grant.fleet/fleet/Reader"))
+    );
+    let tags = ws.tags_for(central);
+    assert_eq!(tags["galleon-workspace"], "fleet");
+    assert_eq!(tags["galleon-address"], "vm.central[0]");
+}
