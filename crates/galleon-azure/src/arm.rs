@@ -30,6 +30,8 @@ use crate::token::TokenCache;
 pub struct LroConfig {
     /// Wait between polls when the server sends no `Retry-After`.
     pub default_interval: Duration,
+    /// Shortest wait between polls, whatever `Retry-After` says (`0` would spin).
+    pub min_interval: Duration,
     /// Give up waiting for one operation after this long.
     pub max_wait: Duration,
 }
@@ -40,6 +42,7 @@ impl Default for LroConfig {
         // the shortest Retry-After the contract allows (arm-protocol.md §2.1).
         Self {
             default_interval: Duration::from_secs(10),
+            min_interval: Duration::from_secs(1),
             max_wait: Duration::from_secs(60 * 60),
         }
     }

@@ -295,7 +295,10 @@ impl HttpCore {
                     return Ok(response);
                 }
                 Decision::Retry(reason) => {
-                    let server_wait = retry::retry_after(&response.headers);
+                    // Floored so that a server repeating `Retry-After: 0` cannot spin the loop
+                    // past the total cap: waiting a little longer than asked still honours it.
+                    let server_wait =
+                        retry::retry_after(&response.headers).map(|w| w.max(self.retry.min_delay));
                     let step = backoff.next().unwrap_or(self.retry.max_delay);
                     let out_of_attempts = reason != retry::RetryReason::Throttled
                         && attempts >= self.retry.max_attempts;

@@ -111,7 +111,7 @@ pub(crate) async fn complete(
     }
     let lro = &client.inner.lro;
     let deadline = Instant::now() + lro.max_wait;
-    let mut wait = retry_after_or(&initial.headers, lro.default_interval);
+    let mut wait = retry_after_or(&initial.headers, lro.default_interval, lro.min_interval);
     let mut location_result: Option<ArmResponse> = None;
     let mut location_for_post: Option<Url> =
         initial.header("location").and_then(|l| Url::parse(l).ok());
@@ -145,12 +145,12 @@ pub(crate) async fn complete(
                     }
                     break;
                 }
-                wait = retry_after_or(&raw.headers, lro.default_interval);
+                wait = retry_after_or(&raw.headers, lro.default_interval, lro.min_interval);
             }
             Poll::Location(url) => {
                 let raw = poll(client, tenant, url).await?;
                 if raw.status.as_u16() == 202 {
-                    wait = retry_after_or(&raw.headers, lro.default_interval);
+                    wait = retry_after_or(&raw.headers, lro.default_interval, lro.min_interval);
                     continue;
                 }
                 let doc = client.ok_or_error(&raw, "GET", url.path())?;
@@ -173,7 +173,7 @@ pub(crate) async fn complete(
                     }
                     return Ok(doc);
                 }
-                wait = retry_after_or(&raw.headers, lro.default_interval);
+                wait = retry_after_or(&raw.headers, lro.default_interval, lro.min_interval);
             }
             Poll::Done => unreachable!("handled above"),
         }
@@ -212,8 +212,10 @@ async fn poll(client: &ArmClient, tenant: &TenantId, url: &Url) -> Result<RawRes
         .await
 }
 
-fn retry_after_or(headers: &HeaderMap, default: Duration) -> Duration {
-    crate::retry::retry_after(headers).unwrap_or(default)
+fn retry_after_or(headers: &HeaderMap, default: Duration, floor: Duration) -> Duration {
+    crate::retry::retry_after(headers)
+        .unwrap_or(default)
+        .max(floor)
 }
 
 fn failed(method: &Method, path: &str, status: &str, body: &Value) -> AzureError {
