@@ -20,3 +20,4 @@ pub mod validate;
 
 pub use address::{Address, AddressError, Kind};
 pub use resolve::{Resource, Spec, Workspace};
+pub mod schema;

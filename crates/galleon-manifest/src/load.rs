@@ -186,13 +186,15 @@ fn with_byte_offset(text: &str, mut loc: Loc) -> Loc {
     loc
 }
 
-/// Reads and parses every file of the workspace at `path`. Returns the sources (for rendering)
-/// with either the merged manifest or every problem found.
-pub fn load(path: &Path) -> (Sources, Result<Manifest, Vec<Diagnostic>>) {
+/// Reads and parses every file of the workspace at `path`. Returns the sources (for rendering),
+/// the merged manifest unless a file failed to parse, and every problem found. Keys defined
+/// twice do not prevent merging (the first definition wins), so later rules still run and the
+/// user sees all problems in one go.
+pub fn load(path: &Path) -> (Sources, Option<Manifest>, Vec<Diagnostic>) {
     let mut sources = Sources::default();
     let files = match discover(path) {
         Ok(f) => f,
-        Err(d) => return (sources, Err(vec![*d])),
+        Err(d) => return (sources, None, vec![*d]),
     };
     let mut diags = Vec::new();
     let mut parsed = Vec::new();
@@ -238,13 +240,12 @@ pub fn load(path: &Path) -> (Sources, Result<Manifest, Vec<Diagnostic>>) {
             Err(d) => diags.push(*d),
         }
     }
+    if !diags.is_empty() {
+        return (sources, None, diags);
+    }
     let default_name = default_workspace_name(path);
     let manifest = merge(&sources, parsed, default_name, &mut diags);
-    if diags.is_empty() {
-        (sources, Ok(manifest))
-    } else {
-        (sources, Err(diags))
-    }
+    (sources, Some(manifest), diags)
 }
 
 fn default_workspace_name(path: &Path) -> String {

@@ -8,7 +8,8 @@ use galleon_manifest::model::SecretSource;
 
 #[test]
 fn cross_tenant_example_merges_three_files() {
-    let (sources, m) = load(Path::new("../../examples/cross-tenant"));
+    let (sources, m, diags) = load(Path::new("../../examples/cross-tenant"));
+    assert!(diags.is_empty(), "{diags:?}");
     let m = m.expect("example loads");
     assert_eq!(sources.files().len(), 3);
     assert_eq!(m.workspace, "cross-tenant");

@@ -121,7 +121,8 @@ impl<'a> Builder<'a> {
         what: &str,
     ) -> Option<Ref> {
         let found = self.reference(Address::new(kind, key.value.clone()));
-        if found.is_none() {
+        // Defined but skipped because of its own error: that error is already reported.
+        if found.is_none() && !self.defined(kind, &key.value) {
             let known: Vec<String> = self
                 .out
                 .iter()
@@ -134,9 +135,23 @@ impl<'a> Builder<'a> {
         found
     }
 
+    fn defined(&self, kind: Kind, key: &str) -> bool {
+        match kind {
+            Kind::Gallery => self.m.galleries.contains_key(key),
+            Kind::Network => self.m.networks.contains_key(key),
+            Kind::Nsg => self.m.network_security_groups.contains_key(key),
+            Kind::PublicIp => self.m.public_ips.contains_key(key),
+            Kind::Nic => self.m.network_interfaces.contains_key(key),
+            _ => false,
+        }
+    }
+
     pub(crate) fn placement(&mut self, file: FileId, rg: &Sp<String>) -> Option<Placement> {
         if let Some(p) = self.rgs.get(&rg.value) {
             return Some(p.clone());
+        }
+        if self.m.resource_groups.contains_key(&rg.value) {
+            return None;
         }
         let known: Vec<String> = self.m.resource_groups.keys().cloned().collect();
         self.diags

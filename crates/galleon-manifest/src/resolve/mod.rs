@@ -44,11 +44,11 @@ impl Workspace {
     /// # Errors
     /// Every problem found, with positions and the source texts to render them.
     pub fn load(path: &Path) -> Result<Workspace, Diagnostics> {
-        let (sources, manifest) = load::load(path);
+        let (sources, manifest, diags) = load::load(path);
         let sources = Arc::new(sources);
         match manifest {
-            Ok(m) => Self::from_manifest(sources, m),
-            Err(diags) => Err(Diagnostics::new(sources, diags)),
+            Some(m) => Self::resolve(sources, m, diags),
+            None => Err(Diagnostics::new(sources, diags)),
         }
     }
 
@@ -60,7 +60,14 @@ impl Workspace {
         sources: Arc<Sources>,
         manifest: Manifest,
     ) -> Result<Workspace, Diagnostics> {
-        let mut diags: Vec<Diagnostic> = Vec::new();
+        Self::resolve(sources, manifest, Vec::new())
+    }
+
+    fn resolve(
+        sources: Arc<Sources>,
+        manifest: Manifest,
+        mut diags: Vec<Diagnostic>,
+    ) -> Result<Workspace, Diagnostics> {
         let tenants = tenants::resolve_tenants(&manifest, &mut diags);
         let lock = tenants::resolve_lock(&manifest, &mut diags);
         let mut b = build::Builder::new(&manifest, &sources, &tenants);

@@ -1,0 +1,131 @@
+//! Whole-workspace rules over resolved resources: two resources with the same Azure identity,
+//! and dependency cycles.
+//!
+//! Two manifest entries that resolve to one ARM id would fight over one Azure resource, so they
+//! are rejected (Azure names are case-insensitive, so ids are compared lowercased). A cycle —
+//! e.g. an image version whose source is a VM built from that very version — can never be
+//! applied; it is named in full so the user can see where to cut it.
+
+use std::collections::HashMap;
+
+use crate::address::Address;
+use crate::diag::{Code, Diagnostic, Sources};
+use crate::resolve::{Resource, Spec};
+
+/// Runs the duplicate-identity and cycle rules.
+pub fn check(sources: &Sources, resources: &[Resource], out: &mut Vec<Diagnostic>) {
+    let mut ids: HashMap<String, &Resource> = HashMap::new();
+    for r in resources {
+        let id = r.arm_id.to_lowercase();
+        if let Some(first) = ids.get(&id) {
+            let path = sources.get(first.origin.file).path.display();
+            out.push(
+                Diagnostic::at(
+                    Code::DuplicateName,
+                    r.origin.file,
+                    r.origin.loc,
+                    format!(
+                        "{} and {} are both {} `{}` in resource group `{}`",
+                        first.address,
+                        r.address,
+                        r.address.kind.arm_type(),
+                        r.name,
+                        r.resource_group
+                    ),
+                )
+                .label(format!("{} is defined here", r.address))
+                .help(format!(
+                    "{} is defined at {path}:{}:{}; Azure names are case-insensitive, give one another name",
+                    first.address, first.origin.loc.line, first.origin.loc.col
+                )),
+            );
+        } else {
+            ids.insert(id, r);
+        }
+        if let Spec::Network(n) = &r.spec {
+            for (i, s) in n.subnets.iter().enumerate() {
+                if n.subnets[..i]
+                    .iter()
+                    .any(|o| o.name.eq_ignore_ascii_case(&s.name))
+                {
+                    out.push(
+                        Diagnostic::at(
+                            Code::DuplicateName,
+                            r.origin.file,
+                            r.origin.loc,
+                            format!("{} has two subnets named `{}`", r.address, s.name),
+                        )
+                        .label("duplicate subnet name"),
+                    );
+                }
+            }
+        }
+    }
+    for cycle in find_cycles(resources) {
+        let first = &resources[cycle[0]];
+        let path: Vec<String> = cycle
+            .iter()
+            .chain(std::iter::once(&cycle[0]))
+            .map(|&i| resources[i].address.to_string())
+            .collect();
+        out.push(
+            Diagnostic::at(
+                Code::ReferenceCycle,
+                first.origin.file,
+                first.origin.loc,
+                format!("dependency cycle: {}", path.join(" -> ")),
+            )
+            .label("part of a cycle")
+            .help("break the cycle: a resource cannot (indirectly) depend on itself"),
+        );
+    }
+}
+
+/// Finds cycles in `depends_on` with an iterative DFS; each cycle is reported once, as indices
+/// in dependency order.
+pub fn find_cycles(resources: &[Resource]) -> Vec<Vec<usize>> {
+    let index: HashMap<&Address, usize> = resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (&r.address, i))
+        .collect();
+    let edges: Vec<Vec<usize>> = resources
+        .iter()
+        .map(|r| {
+            r.depends_on
+                .iter()
+                .filter_map(|a| index.get(a).copied())
+                .collect()
+        })
+        .collect();
+    // 0 = unvisited, 1 = on stack, 2 = done
+    let mut state = vec![0u8; resources.len()];
+    let mut cycles = Vec::new();
+    for start in 0..resources.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if let Some(&to) = edges[node].get(*next) {
+                *next += 1;
+                match state[to] {
+                    0 => {
+                        state[to] = 1;
+                        stack.push((to, 0));
+                    }
+                    1 => {
+                        let from = stack.iter().position(|(n, _)| *n == to).unwrap_or(0);
+                        cycles.push(stack[from..].iter().map(|(n, _)| *n).collect());
+                    }
+                    _ => {}
+                }
+            } else {
+                state[node] = 2;
+                stack.pop();
+            }
+        }
+    }
+    cycles
+}

@@ -1,0 +1,445 @@
+//! VM rules: the VM must be buildable from its image in its region, with its size, its security
+//! type, its OS profile, and — across tenants — with access to the image.
+//!
+//! Each rule mirrors a synchronous rejection of the VM PUT (see /work/shared/azure/arm-errors.md
+//! §4): GalleryImageNotFound "is not available in <region> region" (§4.1), the TrustedLaunch
+//! BadRequest (§4.4), LinkedAuthorizationFailed for a missing cross-tenant grant (§1), and the
+//! Hyper-V generation mismatch of a size that only supports one generation. Catching them here
+//! turns a failed apply into a failed `validate`.
+
+use std::collections::BTreeSet;
+
+use crate::address::{Address, Kind};
+use crate::diag::{Code, Diagnostic};
+use crate::load::Manifest;
+use crate::model::{
+    Architecture, HyperVGeneration, ImageSecurityType, OsState, OsType, VmSecurityType,
+};
+use crate::resolve::{AuthMethod, GalleryImageSpec, ImageRef, Resource, Spec, TenantSpec};
+
+use super::images::same_region;
+
+/// Common sizes with the Hyper-V generations and architecture they support. Unknown sizes pass.
+/// Source: learn.microsoft.com/azure/virtual-machines/generation-2 ("Generation 2 VM sizes")
+/// and the per-series pages (Av2: Gen1 only; Mv2, DCasv5 and Dpsv5 (Arm64): Gen2 only).
+pub const SIZES: &[(&str, &[HyperVGeneration], Architecture)] = &[
+    ("Standard_A1_v2", &[HyperVGeneration::V1], Architecture::X64),
+    ("Standard_A2_v2", &[HyperVGeneration::V1], Architecture::X64),
+    ("Standard_A4_v2", &[HyperVGeneration::V1], Architecture::X64),
+    (
+        "Standard_B1s",
+        &[HyperVGeneration::V1, HyperVGeneration::V2],
+        Architecture::X64,
+    ),
+    (
+        "Standard_B2s",
+        &[HyperVGeneration::V1, HyperVGeneration::V2],
+        Architecture::X64,
+    ),
+    (
+        "Standard_B2ms",
+        &[HyperVGeneration::V1, HyperVGeneration::V2],
+        Architecture::X64,
+    ),
+    (
+        "Standard_D2s_v3",
+        &[HyperVGeneration::V1, HyperVGeneration::V2],
+        Architecture::X64,
+    ),
+    (
+        "Standard_D2s_v5",
+        &[HyperVGeneration::V1, HyperVGeneration::V2],
+        Architecture::X64,
+    ),
+    (
+        "Standard_D4s_v5",
+        &[HyperVGeneration::V1, HyperVGeneration::V2],
+        Architecture::X64,
+    ),
+    (
+        "Standard_D8s_v5",
+        &[HyperVGeneration::V1, HyperVGeneration::V2],
+        Architecture::X64,
+    ),
+    (
+        "Standard_E2s_v5",
+        &[HyperVGeneration::V1, HyperVGeneration::V2],
+        Architecture::X64,
+    ),
+    (
+        "Standard_F2s_v2",
+        &[HyperVGeneration::V1, HyperVGeneration::V2],
+        Architecture::X64,
+    ),
+    (
+        "Standard_D2ps_v5",
+        &[HyperVGeneration::V2],
+        Architecture::Arm64,
+    ),
+    (
+        "Standard_D4ps_v5",
+        &[HyperVGeneration::V2],
+        Architecture::Arm64,
+    ),
+    (
+        "Standard_DC2as_v5",
+        &[HyperVGeneration::V2],
+        Architecture::X64,
+    ),
+    (
+        "Standard_M208ms_v2",
+        &[HyperVGeneration::V2],
+        Architecture::X64,
+    ),
+];
+
+/// Whether a VM of `vm` security type may boot an image declaring `image`.
+pub fn security_fits(image: ImageSecurityType, vm: VmSecurityType) -> bool {
+    use ImageSecurityType as I;
+    use VmSecurityType as V;
+    match image {
+        I::Standard => vm == V::Standard,
+        I::TrustedLaunch => vm == V::TrustedLaunch,
+        I::TrustedLaunchSupported => matches!(vm, V::Standard | V::TrustedLaunch),
+        I::TrustedLaunchAndConfidentialVmSupported => true,
+        I::ConfidentialVm => vm == V::ConfidentialVm,
+        I::ConfidentialVmSupported => matches!(vm, V::Standard | V::ConfidentialVm),
+    }
+}
+
+fn find<'r>(resources: &'r [Resource], address: &Address) -> Option<&'r Resource> {
+    resources.iter().find(|r| &r.address == address)
+}
+
+/// Runs the VM rules.
+pub fn check(
+    m: &Manifest,
+    tenants: &[TenantSpec],
+    resources: &[Resource],
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut mi_reported = BTreeSet::new();
+    for (key, item) in &m.virtual_machines {
+        let vm = &item.value;
+        let file = item.file;
+        if let Some(k) = &vm.ssh_public_key
+            && k.value == crate::model::SshKey::PrivateKey
+        {
+            out.push(
+                Diagnostic::at(Code::InlineSecret, file, k.loc, crate::resolve::INLINE_SECRET)
+                    .label("this is a private key")
+                    .help("give the public key (ssh-ed25519 AAAA...) or `{file: ~/.ssh/id_ed25519.pub}`; treat the pasted private key as exposed"),
+            );
+        }
+        // All instances share image, size and tenant: check the first.
+        let Some(r) = resources
+            .iter()
+            .find(|r| r.address.kind == Kind::Vm && r.address.name == *key)
+        else {
+            continue;
+        };
+        let Spec::Vm(spec) = &r.spec else { continue };
+        let image_loc = vm.image.loc;
+
+        if r.image_tenant.is_some() {
+            for t in [
+                Some(r.tenant.as_str()),
+                r.image_tenant.as_ref().map(|t| t.key.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let is_mi = tenants
+                    .iter()
+                    .any(|s| s.key == t && matches!(s.auth, AuthMethod::ManagedIdentity { .. }));
+                if is_mi && mi_reported.insert(t.to_owned()) {
+                    let titem = &m.tenants[t];
+                    let loc = titem
+                        .value
+                        .auth
+                        .managed_identity
+                        .as_ref()
+                        .map(|b| b.loc)
+                        .unwrap_or(titem.key.loc);
+                    out.push(
+                        Diagnostic::at(
+                            Code::ManagedIdentityCrossTenant,
+                            titem.file,
+                            loc,
+                            format!("tenant `{t}` signs in with a managed identity, but VM `{key}` builds across tenants with it"),
+                        )
+                        .label("managed identity")
+                        .help("a managed identity cannot obtain tokens for another tenant; use a multi-tenant app (client_secret or federated_token_file)"),
+                    );
+                }
+            }
+        }
+
+        let (def_addr, versions): (&Address, Vec<&Address>) = match &spec.image {
+            ImageRef::External { .. } => continue,
+            ImageRef::Version {
+                version,
+                definition,
+            } => (&definition.address, vec![&version.address]),
+            ImageRef::Latest {
+                definition,
+                versions,
+            } => (&definition.address, versions.iter().collect()),
+        };
+        let Some(def_res) = find(resources, def_addr) else {
+            continue;
+        };
+        let Spec::GalleryImage(def) = &def_res.spec else {
+            continue;
+        };
+
+        // Region: the VM's region must hold a replica of the version it boots.
+        if matches!(spec.image, ImageRef::Latest { .. }) && versions.is_empty() {
+            out.push(
+                Diagnostic::at(
+                    Code::NoLatestVersion,
+                    file,
+                    image_loc,
+                    format!("`{}` has no version eligible for latest", vm.image.value),
+                )
+                .label("every version is excluded from latest (or there is none)")
+                .help("Azure: \"There is no latest image version exists\"; pin a version or unset exclude_from_latest"),
+            );
+        } else {
+            let regions: Vec<&str> = versions
+                .iter()
+                .filter_map(|a| find(resources, a))
+                .filter_map(|v| match &v.spec {
+                    Spec::ImageVersion(s) => Some(s),
+                    _ => None,
+                })
+                .flat_map(|s| s.target_regions.iter().map(|t| t.region.as_str()))
+                .collect();
+            if !regions.iter().any(|reg| same_region(reg, &r.location)) {
+                let mut listed: Vec<&str> = regions.clone();
+                listed.dedup();
+                out.push(
+                    Diagnostic::at(
+                        Code::RegionNotReplicated,
+                        file,
+                        image_loc,
+                        format!(
+                            "VM `{key}` is in `{}` but `{}` is only replicated to {}",
+                            r.location,
+                            vm.image.value,
+                            listed.join(", ")
+                        ),
+                    )
+                    .label("no replica in the VM's region")
+                    .help(format!(
+                        "add `- region: {}` to the version's target_regions",
+                        r.location
+                    )),
+                );
+            }
+        }
+
+        os_profile(key, vm, def, file, out);
+        security(key, vm, spec.security_type, def, file, out);
+        size(key, vm, def, file, out);
+        access(
+            key,
+            r,
+            spec.grant.as_ref(),
+            def,
+            resources,
+            file,
+            image_loc,
+            out,
+        );
+    }
+}
+
+fn os_profile(
+    key: &str,
+    vm: &crate::model::VirtualMachine,
+    def: &GalleryImageSpec,
+    file: usize,
+    out: &mut Vec<Diagnostic>,
+) {
+    match def.os_state {
+        OsState::Specialized => {
+            let set = [
+                vm.admin_username
+                    .as_ref()
+                    .map(|a| ("admin_username", a.loc)),
+                vm.ssh_public_key
+                    .as_ref()
+                    .map(|k| ("ssh_public_key", k.loc)),
+            ];
+            for (field, loc) in set.into_iter().flatten() {
+                out.push(
+                    Diagnostic::at(
+                        Code::OsStateMismatch,
+                        file,
+                        loc,
+                        format!("VM `{key}` sets {field}, but its image is Specialized"),
+                    )
+                    .label("not allowed for a Specialized image")
+                    .help("a Specialized image boots as captured: remove admin_username and ssh_public_key"),
+                );
+            }
+        }
+        OsState::Generalized => {
+            let missing: Vec<&str> = [
+                vm.admin_username.is_none().then_some("admin_username"),
+                (def.os_type == OsType::Linux && vm.ssh_public_key.is_none())
+                    .then_some("ssh_public_key"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if !missing.is_empty() {
+                out.push(
+                    Diagnostic::at(
+                        Code::OsStateMismatch,
+                        file,
+                        vm.image.loc,
+                        format!(
+                            "VM `{key}` uses a Generalized image but has no {}",
+                            missing.join(" or ")
+                        ),
+                    )
+                    .label("Generalized image needs an OS profile")
+                    .help("set admin_username (and ssh_public_key for Linux)"),
+                );
+            }
+        }
+    }
+}
+
+fn security(
+    key: &str,
+    vm: &crate::model::VirtualMachine,
+    st: VmSecurityType,
+    def: &GalleryImageSpec,
+    file: usize,
+    out: &mut Vec<Diagnostic>,
+) {
+    let loc = vm
+        .security_type
+        .as_ref()
+        .map(|s| s.loc)
+        .unwrap_or(vm.image.loc);
+    if !security_fits(def.security_type, st) {
+        out.push(
+            Diagnostic::at(
+                Code::SecurityTypeMismatch,
+                file,
+                loc,
+                format!("VM `{key}` is {st:?} but its image definition is {:?}", def.security_type),
+            )
+            .label("security type does not fit the image")
+            .help("Azure: \"The provided gallery image only supports creation of VMs and VM Scale Sets with '<type>' security type\""),
+        );
+    } else if st != VmSecurityType::Standard && def.hyper_v_generation == HyperVGeneration::V1 {
+        out.push(
+            Diagnostic::at(
+                Code::SecurityTypeMismatch,
+                file,
+                loc,
+                format!(
+                    "VM `{key}` is {st:?}, which needs a V2 (Gen 2) image, but its image is V1"
+                ),
+            )
+            .label("needs a Generation 2 image"),
+        );
+    }
+}
+
+fn size(
+    key: &str,
+    vm: &crate::model::VirtualMachine,
+    def: &GalleryImageSpec,
+    file: usize,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some((_, gens, arch)) = SIZES
+        .iter()
+        .find(|(s, _, _)| s.eq_ignore_ascii_case(&vm.size.value))
+    else {
+        return;
+    };
+    if !gens.contains(&def.hyper_v_generation) {
+        out.push(
+            Diagnostic::at(
+                Code::HyperVGenerationMismatch,
+                file,
+                vm.size.loc,
+                format!(
+                    "size `{}` of VM `{key}` does not support Hyper-V generation {:?} of its image",
+                    vm.size.value, def.hyper_v_generation
+                ),
+            )
+            .label(format!("supports {gens:?}"))
+            .help("pick a size that supports the image's generation"),
+        );
+    } else if *arch != def.architecture {
+        out.push(
+            Diagnostic::at(
+                Code::HyperVGenerationMismatch,
+                file,
+                vm.size.loc,
+                format!(
+                    "size `{}` of VM `{key}` is {arch:?}, its image is {:?}",
+                    vm.size.value, def.architecture
+                ),
+            )
+            .label("architecture mismatch"),
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn access(
+    key: &str,
+    r: &Resource,
+    grant: Option<&Address>,
+    def: &GalleryImageSpec,
+    resources: &[Resource],
+    file: usize,
+    loc: crate::span::Loc,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(image_tenant) = &r.image_tenant else {
+        return;
+    };
+    if grant.is_some() {
+        return;
+    }
+    let direct = find(resources, &def.gallery.address).and_then(|g| match &g.spec {
+        Spec::Gallery(s) => s.direct_share.as_ref(),
+        _ => None,
+    });
+    let shared = direct.is_some_and(|d| {
+        d.tenants
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&r.tenant_id))
+            || d.subscriptions
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&r.subscription))
+    });
+    if !shared {
+        out.push(
+            Diagnostic::at(
+                Code::CrossTenantAccess,
+                file,
+                loc,
+                format!(
+                    "VM `{key}` (tenant `{}`) uses an image in tenant `{}`, but gallery `{}` grants tenant `{}`'s app no access",
+                    r.tenant, image_tenant.key, def.gallery.address.name, r.tenant
+                ),
+            )
+            .label("no access to this image")
+            .help(format!(
+                "add `sharing: {{grants: [{{app: {}, role: Reader}}]}}` to gallery `{}` (without it Azure answers LinkedAuthorizationFailed)",
+                r.tenant, def.gallery.address.name
+            )),
+        );
+    }
+}
