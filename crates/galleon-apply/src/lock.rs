@@ -57,7 +57,7 @@ impl LockInfo {
     }
 }
 
-fn describe(holder: &Option<LockInfo>) -> String {
+fn describe(holder: &Option<Box<LockInfo>>) -> String {
     match holder {
         Some(h) => format!(
             " by {} since {} (galleon {} {}, lock id {})",
@@ -82,7 +82,7 @@ pub enum LockError {
         /// The locked workspace.
         workspace: String,
         /// What the holder wrote into the lock, when readable.
-        holder: Option<LockInfo>,
+        holder: Option<Box<LockInfo>>,
     },
     /// The lease could not be renewed before it expired: another apply may now take the lock.
     #[error("the apply lock was lost: it could not be renewed before it expired")]

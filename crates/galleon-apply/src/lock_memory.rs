@@ -54,7 +54,7 @@ impl LockBackend for MemoryLock {
         if state.as_ref().is_some_and(|l| l.expires > Instant::now()) {
             return Err(LockError::Held {
                 workspace: info.workspace.clone(),
-                holder: content.clone(),
+                holder: content.clone().map(Box::new),
             });
         }
         *state = Some(Lease {

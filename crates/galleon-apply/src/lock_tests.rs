@@ -32,7 +32,7 @@ async fn a_second_acquirer_fails_at_once_with_the_holders_info() {
     else {
         panic!("{err:?}")
     };
-    assert_eq!(holder, &first);
+    assert_eq!(**holder, first);
     let text = err.to_string();
     assert!(
         text.starts_with("the apply lock of workspace cross-tenant is held by "),

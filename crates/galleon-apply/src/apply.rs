@@ -1,0 +1,226 @@
+//! `galleon apply` and `galleon destroy` end to end: check the plan, take the lock, prove the
+//! plan fresh, walk it, give the lock back.
+//!
+//! The order matters. The lock comes before the freshness check, so that nobody can change
+//! the world between the check and the writes through galleon; and it is released on every
+//! path out (success, failure, Ctrl-C), so that only a killed process leaves it, to expire
+//! within a minute.
+
+use std::sync::Arc;
+
+use galleon_azure::{ArmClient, BlobLock};
+use galleon_plan::{Action, Method, Plan, ResourceChange};
+use tokio_util::sync::CancellationToken;
+
+use crate::azure::{ArmReader, BlobLockBackend};
+use crate::event::{EventSink, Summary};
+use crate::executor::{ExecOptions, StepRunner, execute};
+use crate::lock::{self, LockBackend, LockError, LockInfo, LockOptions};
+use crate::runner::ArmRunner;
+use crate::schedule::{Schedule, ScheduleError};
+use crate::stale::{LiveReader, StaleError, check_fresh};
+use crate::step::{Change, ChangeAction, ReplaceOrder};
+
+/// What `apply` needs from Azure: the client (with credentials for every tenant of the plan)
+/// and the workspace's lock blob (`client.blob_lock(tenant, account, container,
+/// "{workspace}.lock")` from the manifest's `lock:` section).
+#[derive(Debug, Clone)]
+pub struct AzureContext {
+    /// The ARM client.
+    pub client: ArmClient,
+    /// The lock blob.
+    pub lock: BlobLock,
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Concurrency and drain bounds.
+    pub exec: ExecOptions,
+    /// Lease length and `--lock-timeout`.
+    pub lock: LockOptions,
+    /// Fired by Ctrl-C: no new writes start; in-flight ones are drained.
+    pub cancel: CancellationToken,
+    /// `apply` or `destroy`, recorded in the lock.
+    pub operation: String,
+    /// Re-read what the plan read and refuse if it moved. Off only for a plan made moments
+    /// ago in the same process under the same lock.
+    pub check_fresh: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self {
+            exec: ExecOptions::default(),
+            lock: LockOptions::default(),
+            cancel: CancellationToken::new(),
+            operation: "apply".into(),
+            check_fresh: true,
+        }
+    }
+}
+
+/// Why an apply did not start (once started, failures are in the [`Summary`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The plan's preflight checks failed; it cannot be applied.
+    #[error("the plan has failed preflight checks: {}", .0.join(", "))]
+    FailedChecks(Vec<String>),
+    /// A change lacks the request its action needs: the plan is malformed.
+    #[error("the plan's change for {address} has no valid {expected} request")]
+    MalformedChange {
+        /// The address.
+        address: String,
+        /// What the action needs (`PUT`, `DELETE`).
+        expected: &'static str,
+    },
+    /// The changes cannot be ordered.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    /// The lock could not be taken.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The plan is stale, or freshness could not be checked.
+    #[error(transparent)]
+    Stale(#[from] StaleError),
+    /// Ctrl-C before anything was written.
+    #[error("interrupted before anything was written")]
+    Interrupted,
+}
+
+impl ApplyError {
+    /// The `hint:` line.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            ApplyError::FailedChecks(_) => Some("fix what the checks report, then plan again"),
+            ApplyError::Lock(e) => e.hint(),
+            ApplyError::Stale(e) => Some(e.hint()),
+            _ => None,
+        }
+    }
+}
+
+/// The plan's changes as executor input, checking each carries the request its action needs.
+///
+/// # Errors
+/// [`ApplyError::MalformedChange`] for a change without a fitting request.
+pub fn changes_of(plan: &Plan) -> Result<Vec<Change<ResourceChange>>, ApplyError> {
+    let mut out = Vec::new();
+    for c in &plan.changes {
+        let (action, method, expected) = match c.action {
+            Action::NoOp => continue,
+            Action::Create => (ChangeAction::Create, Method::Put, "PUT"),
+            Action::Update => (ChangeAction::Update, Method::Put, "PUT"),
+            // The plan model has one order for a replacement: DELETE, then the PUT.
+            Action::Replace => (
+                ChangeAction::Replace(ReplaceOrder::DeleteThenCreate),
+                Method::Put,
+                "PUT",
+            ),
+            Action::Delete => (ChangeAction::Delete, Method::Delete, "DELETE"),
+        };
+        let ok = c
+            .request
+            .as_ref()
+            .is_some_and(|r| r.method == method && (method == Method::Delete || r.body.is_some()));
+        if !ok {
+            return Err(ApplyError::MalformedChange {
+                address: c.address.clone(),
+                expected,
+            });
+        }
+        out.push(Change {
+            address: c.address.clone(),
+            subscription: c.subscription.clone(),
+            action,
+            depends_on: c.depends_on.clone(),
+            payload: c.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Applies `plan` against Azure: see [`apply_with`].
+///
+/// # Errors
+/// See [`apply_with`].
+pub async fn apply(
+    plan: &Plan,
+    azure: &AzureContext,
+    options: ApplyOptions,
+    sink: &dyn EventSink,
+) -> Result<Summary, ApplyError> {
+    let runner = ArmRunner::new(azure.client.clone());
+    let reader = ArmReader::for_plan(azure.client.clone(), plan);
+    let lock = Arc::new(BlobLockBackend::new(azure.lock.clone()));
+    apply_with(plan, &runner, &reader, lock, &options, sink).await
+}
+
+/// Applies `plan` with the given runner, reader and lock.
+///
+/// # Guarantees
+/// Nothing is written unless the checks passed, the lock is held and the plan is fresh. The
+/// lock is released on every return after it was taken. If the lease is lost mid-apply, no
+/// new write starts.
+///
+/// # Errors
+/// An [`ApplyError`] when the apply did not start; once started, the outcome is in the summary.
+pub async fn apply_with<R, L, V>(
+    plan: &Plan,
+    runner: &R,
+    reader: &V,
+    lock_backend: Arc<L>,
+    options: &ApplyOptions,
+    sink: &dyn EventSink,
+) -> Result<Summary, ApplyError>
+where
+    R: StepRunner<ResourceChange>,
+    L: LockBackend,
+    V: LiveReader,
+{
+    if plan.has_failed_checks() {
+        let failed = plan
+            .preflight
+            .iter()
+            .filter(|c| c.status == galleon_plan::CheckStatus::Fail)
+            .map(|c| c.id.clone())
+            .collect();
+        return Err(ApplyError::FailedChecks(failed));
+    }
+    let schedule = Schedule::build(changes_of(plan)?)?;
+    let info = LockInfo::new(&plan.workspace, &options.operation);
+    let guard = tokio::select! {
+        guard = lock::acquire(lock_backend, &info, &options.lock) => guard?,
+        () = options.cancel.cancelled() => return Err(ApplyError::Interrupted),
+    };
+    let result = async {
+        if options.check_fresh {
+            tokio::select! {
+                fresh = check_fresh(plan, reader, options.exec.max_parallel) => fresh?,
+                () = options.cancel.cancelled() => return Err(ApplyError::Interrupted),
+            }
+        }
+        // Stop starting writes on Ctrl-C or when the lease is lost, whichever comes first.
+        let stop = options.cancel.child_token();
+        let lost = guard.lost();
+        let watcher = {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                lost.cancelled().await;
+                stop.cancel();
+            })
+        };
+        let summary = execute(&schedule, runner, sink, &options.exec, &stop).await;
+        watcher.abort();
+        Ok(summary)
+    }
+    .await;
+    if let Err(e) = guard.release().await {
+        tracing::warn!(error = %e, "releasing the apply lock failed; it expires within a minute");
+    }
+    result
+}
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;

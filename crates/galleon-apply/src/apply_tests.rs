@@ -1,0 +1,274 @@
+//! The whole apply sequence against fakes: checks, lock, freshness, exact requests, release.
+
+use std::sync::Arc;
+
+use galleon_plan::{Action, fixtures};
+use serde_json::json;
+
+use super::*;
+use crate::event::{EventKind, Outcome, RecordingSink};
+use crate::lock_memory::MemoryLock;
+use crate::testing::{FakeArm, World};
+
+fn runner(fake: FakeArm) -> ArmRunner<FakeArm> {
+    ArmRunner::new(fake)
+}
+
+#[tokio::test]
+async fn sends_exactly_the_plans_requests_in_order_and_releases_the_lock() {
+    let plan = fixtures::mixed();
+    let runner = runner(FakeArm::default());
+    let lock = Arc::new(MemoryLock::default());
+    let sink = RecordingSink::default();
+    let summary = apply_with(
+        &plan,
+        &runner,
+        &World::of(&plan),
+        Arc::clone(&lock),
+        &ApplyOptions::default(),
+        &sink,
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.outcome, Outcome::Success);
+    assert!(!lock.is_held());
+    let calls = runner_calls(&runner);
+    // Every change but the no-op is written, exactly as planned.
+    for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        let req = c.request.as_ref().unwrap();
+        let mine: Vec<_> = calls.iter().filter(|k| k.arm_id == c.arm_id).collect();
+        let methods: Vec<&str> = mine.iter().map(|k| k.method).collect();
+        let expected: &[&str] = match c.action {
+            Action::Create | Action::Update => &["PUT"],
+            Action::Replace => &["DELETE", "PUT"],
+            Action::Delete => &["DELETE"],
+            Action::NoOp => unreachable!(),
+        };
+        assert_eq!(methods, expected, "{}", c.address);
+        for k in mine {
+            assert_eq!(
+                (&k.api_version, &k.tenant_id),
+                (&req.api_version, &c.tenant_id)
+            );
+            if k.method == "PUT" {
+                assert_eq!(k.body.as_ref(), req.body.as_ref());
+                assert_eq!(k.aux, req.aux_tenant_ids);
+            }
+        }
+    }
+    let untouched = plan
+        .changes
+        .iter()
+        .find(|c| c.action == Action::NoOp)
+        .unwrap();
+    assert!(calls.iter().all(|k| k.arm_id != untouched.arm_id));
+    // The gallery update precedes its image's replacement, which depends on it.
+    let pos = |id: &str, m: &str| calls.iter().position(|k| k.arm_id == id && k.method == m);
+    let image = plan.change("gallery_image.golden/ubuntu").unwrap();
+    let gallery = plan.change("gallery.golden").unwrap();
+    assert!(pos(&gallery.arm_id, "PUT") < pos(&image.arm_id, "PUT"));
+    assert!(pos(&image.arm_id, "DELETE") < pos(&image.arm_id, "PUT"));
+    let lro = sink
+        .events()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::LroProgress { .. }))
+        .count();
+    assert!(lro > 0);
+}
+
+fn runner_calls(r: &ArmRunner<FakeArm>) -> Vec<crate::testing::Call> {
+    r.writer().calls()
+}
+
+#[tokio::test]
+async fn a_cross_tenant_vm_replacement_carries_the_aux_tenant_on_its_put_only() {
+    let plan = fixtures::replace();
+    let runner = runner(FakeArm::default());
+    let lock = Arc::new(MemoryLock::default());
+    let opts = ApplyOptions::default();
+    let world = World::of(&plan);
+    apply_with(
+        &plan,
+        &runner,
+        &world,
+        lock,
+        &opts,
+        &RecordingSink::default(),
+    )
+    .await
+    .unwrap();
+    let vm = plan.change("vm.web").unwrap();
+    let calls: Vec<_> = runner_calls(&runner)
+        .into_iter()
+        .filter(|k| k.arm_id == vm.arm_id)
+        .collect();
+    assert_eq!(calls.len(), 2);
+    assert_eq!((calls[0].method, calls[0].aux.len()), ("DELETE", 0));
+    assert_eq!(calls[1].method, "PUT");
+    assert_eq!(calls[1].aux, ["11111111-1111-4111-8111-111111111111"]);
+}
+
+#[tokio::test]
+async fn a_stale_plan_writes_nothing_and_names_the_change() {
+    let plan = fixtures::mixed();
+    let world = World::of(&plan);
+    let gallery = plan.change("gallery.golden").unwrap();
+    world
+        .bodies
+        .lock()
+        .unwrap()
+        .get_mut(&gallery.arm_id)
+        .unwrap()["properties"]["description"] = json!("edited in the portal");
+    let runner = runner(FakeArm::default());
+    let lock = Arc::new(MemoryLock::default());
+    let err = apply_with(
+        &plan,
+        &runner,
+        &world,
+        Arc::clone(&lock),
+        &ApplyOptions::default(),
+        &RecordingSink::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("gallery.golden"), "{err}");
+    assert!(runner_calls(&runner).is_empty());
+    assert!(!lock.is_held(), "the lock is released on refusal too");
+}
+
+#[tokio::test]
+async fn a_held_lock_refuses_before_anything_is_read_or_written() {
+    let plan = fixtures::mixed();
+    let lock = Arc::new(MemoryLock::default());
+    let other = LockInfo::new("cross-tenant", "destroy");
+    lock.try_acquire(&other, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let runner = runner(FakeArm::default());
+    let err = apply_with(
+        &plan,
+        &runner,
+        &World::of(&plan),
+        lock,
+        &ApplyOptions::default(),
+        &RecordingSink::default(),
+    )
+    .await
+    .unwrap_err();
+    let ApplyError::Lock(LockError::Held {
+        holder: Some(h), ..
+    }) = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(h.operation, "destroy");
+    assert!(err.hint().unwrap().contains("--lock-timeout"));
+    assert!(runner_calls(&runner).is_empty());
+}
+
+#[tokio::test]
+async fn failed_preflight_checks_and_malformed_changes_are_refused() {
+    let plan = fixtures::preflight_failures();
+    let lock = Arc::new(MemoryLock::default());
+    let runner = runner(FakeArm::default());
+    let world = World::of(&plan);
+    let opts = ApplyOptions::default();
+    let err = apply_with(
+        &plan,
+        &runner,
+        &world,
+        Arc::clone(&lock),
+        &opts,
+        &RecordingSink::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::FailedChecks(ids) if ids.len() == 2),
+        "{err:?}"
+    );
+
+    let mut plan = fixtures::mixed();
+    let i = plan
+        .changes
+        .iter()
+        .position(|c| c.action == Action::Update)
+        .unwrap();
+    plan.changes[i].request.as_mut().unwrap().body = None;
+    let err = changes_of(&plan).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApplyError::MalformedChange {
+                expected: "PUT",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_write_skips_dependents_and_still_releases_the_lock() {
+    let plan = fixtures::mixed();
+    let gallery = plan.change("gallery.golden").unwrap();
+    let fake = FakeArm {
+        fail: vec![gallery.arm_id.clone()],
+        ..FakeArm::default()
+    };
+    let runner = runner(fake);
+    let lock = Arc::new(MemoryLock::default());
+    let sink = RecordingSink::default();
+    let world = World::of(&plan);
+    let opts = ApplyOptions::default();
+    let summary = apply_with(&plan, &runner, &world, Arc::clone(&lock), &opts, &sink)
+        .await
+        .unwrap();
+    assert_eq!((summary.outcome, summary.failed), (Outcome::Failed, 1));
+    let skipped: Vec<String> = sink
+        .events()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Skipped { because } => Some(format!("{} <- {}", e.step, because.address)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        ["gallery_image.golden/ubuntu (replace: create) <- gallery.golden"]
+    );
+    assert!(!lock.is_held());
+}
+
+#[tokio::test]
+async fn ctrl_c_while_waiting_for_the_lock_writes_nothing() {
+    let plan = fixtures::mixed();
+    let lock = Arc::new(MemoryLock::default());
+    lock.try_acquire(
+        &LockInfo::new("w", "apply"),
+        std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    let options = ApplyOptions {
+        lock: LockOptions {
+            timeout: std::time::Duration::from_secs(600),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    options.cancel.cancel();
+    let runner = runner(FakeArm::default());
+    let err = apply_with(
+        &plan,
+        &runner,
+        &World::of(&plan),
+        lock,
+        &options,
+        &RecordingSink::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ApplyError::Interrupted));
+    assert!(runner_calls(&runner).is_empty());
+}

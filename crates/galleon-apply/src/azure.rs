@@ -1,0 +1,310 @@
+//! The applier's traits implemented over `galleon-azure`: writes and reads through
+//! [`ArmClient`], the lock through its [`BlobLock`].
+//!
+//! Kept apart from the engine so that everything above this file is testable without Azure,
+//! and so that the mapping of Azure's errors onto [`StepFailure`] lives in one place.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use galleon_azure::{
+    ArmClient, ArmRequest, AzureError, BlobLock, Lease, Method, TenantId, subscription_of,
+};
+use galleon_plan::{Fingerprint, FingerprintState, Plan};
+use serde_json::Value;
+
+use crate::executor::Progress;
+use crate::lock::{LockBackend, LockError, LockInfo};
+use crate::runner::{ArmWriter, Write};
+use crate::stale::LiveReader;
+use crate::step::StepFailure;
+
+/// How often a running write's resource is read to show its `provisioningState` live. The
+/// client follows the operation itself; this only feeds the progress view.
+const STATUS_EVERY: Duration = Duration::from_secs(15);
+
+/// Keeps ARM's code, message, target and request id, and the client's hint.
+pub fn failure_of(e: &AzureError) -> StepFailure {
+    let hint = e.hint();
+    match e {
+        AzureError::Arm(arm) => StepFailure {
+            code: Some(arm.code.clone()),
+            message: arm.message.clone(),
+            target: arm.target.clone(),
+            request_id: arm.request_id.clone(),
+            hint,
+        },
+        AzureError::LroFailed { status, error, .. } => StepFailure {
+            code: Some(error.code.clone()).filter(|c| !c.is_empty()),
+            message: format!("the operation ended {status}: {}", error.message),
+            target: error.target.clone(),
+            request_id: None,
+            hint,
+        },
+        other => {
+            let mut message = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                message.push_str(": ");
+                message.push_str(&s.to_string());
+                source = s.source();
+            }
+            StepFailure {
+                message,
+                hint,
+                ..StepFailure::default()
+            }
+        }
+    }
+}
+
+fn tenants(ids: &[String]) -> Vec<TenantId> {
+    ids.iter().map(TenantId::new).collect()
+}
+
+/// Drives `write` to completion while reading the resource now and then for the live view.
+async fn watching<T>(
+    client: &ArmClient,
+    tenant: &TenantId,
+    arm_id: &str,
+    api_version: &str,
+    progress: &Progress<'_>,
+    write: impl Future<Output = T>,
+) -> T {
+    let mut write = std::pin::pin!(write);
+    let mut ticks =
+        tokio::time::interval_at(tokio::time::Instant::now() + STATUS_EVERY, STATUS_EVERY);
+    loop {
+        tokio::select! {
+            done = &mut write => return done,
+            _ = ticks.tick() => {
+                let read = ArmRequest { api_version: Some(api_version), ..ArmRequest::new(Method::GET, tenant, arm_id) };
+                if let Ok(resp) = client.send(read).await
+                    && let Some(state) = resp.body.pointer("/properties/provisioningState").and_then(Value::as_str)
+                {
+                    progress.lro(state);
+                }
+            }
+        }
+    }
+}
+
+impl ArmWriter for ArmClient {
+    async fn put(&self, w: &Write<'_>, progress: &Progress<'_>) -> Result<(), StepFailure> {
+        let tenant = TenantId::new(w.tenant_id);
+        let aux = tenants(w.aux_tenant_ids);
+        let request = ArmRequest {
+            api_version: Some(w.api_version),
+            body: w.body,
+            aux_tenants: &aux,
+            ..ArmRequest::new(Method::PUT, &tenant, w.arm_id)
+        };
+        let result = watching(
+            self,
+            &tenant,
+            w.arm_id,
+            w.api_version,
+            progress,
+            self.send(request),
+        )
+        .await;
+        match result {
+            Ok(resp) => {
+                if let Some(state) = resp
+                    .body
+                    .pointer("/properties/provisioningState")
+                    .and_then(Value::as_str)
+                {
+                    progress.lro(state);
+                }
+                Ok(())
+            }
+            Err(e) => Err(failure_of(&e)),
+        }
+    }
+
+    async fn delete(&self, w: &Write<'_>, progress: &Progress<'_>) -> Result<(), StepFailure> {
+        let tenant = TenantId::new(w.tenant_id);
+        let aux = tenants(w.aux_tenant_ids);
+        let request = ArmRequest {
+            api_version: Some(w.api_version),
+            aux_tenants: &aux,
+            ..ArmRequest::new(Method::DELETE, &tenant, w.arm_id)
+        };
+        match watching(
+            self,
+            &tenant,
+            w.arm_id,
+            w.api_version,
+            progress,
+            self.send(request),
+        )
+        .await
+        {
+            Ok(_) => Ok(()),
+            // Gone already (a previous, partly failed apply; or someone else): the goal holds.
+            Err(e) if e.is_not_found() => {
+                progress.lro("AlreadyAbsent");
+                Ok(())
+            }
+            Err(e) => Err(failure_of(&e)),
+        }
+    }
+
+    async fn resources_in_group(
+        &self,
+        tenant_id: &str,
+        group_id: &str,
+    ) -> Result<Vec<String>, StepFailure> {
+        let tenant = TenantId::new(tenant_id);
+        let path = format!("{group_id}/resources");
+        let request = ArmRequest {
+            api_version: Some(galleon_azure::api_version::RESOURCES),
+            ..ArmRequest::new(Method::GET, &tenant, &path)
+        };
+        match self.send(request).await {
+            Ok(resp) => Ok(resp
+                .body
+                .get("value")
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| i.get("id")?.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()),
+            Err(e) if e.is_not_found() => Ok(Vec::new()),
+            Err(e) => Err(failure_of(&e)),
+        }
+    }
+}
+
+/// Re-reads resources for the stale-plan check, each with its subscription's tenant token.
+#[derive(Debug)]
+pub struct ArmReader {
+    client: ArmClient,
+    tenant_of_subscription: HashMap<String, TenantId>,
+    api_version_of: HashMap<String, String>,
+}
+
+impl ArmReader {
+    /// A reader for the resources `plan` read. Tenants are known per subscription from the
+    /// plan's changes; api-versions per resource from its requests (else the pinned one).
+    pub fn for_plan(client: ArmClient, plan: &Plan) -> Self {
+        let mut tenant_of_subscription = HashMap::new();
+        let mut api_version_of = HashMap::new();
+        for c in &plan.changes {
+            tenant_of_subscription.insert(
+                c.subscription.to_ascii_lowercase(),
+                TenantId::new(&c.tenant_id),
+            );
+            api_version_of.insert(
+                c.arm_id.to_ascii_lowercase(),
+                c.kind.api_version().to_owned(),
+            );
+        }
+        Self {
+            client,
+            tenant_of_subscription,
+            api_version_of,
+        }
+    }
+}
+
+/// A resource the plan read in a subscription none of its changes names.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// No tenant is known for the resource's subscription.
+    #[error("no tenant of the plan owns the subscription of {0}")]
+    UnknownTenant(String),
+    /// The GET failed.
+    #[error(transparent)]
+    Azure(#[from] AzureError),
+}
+
+impl LiveReader for ArmReader {
+    type Error = ReadError;
+
+    async fn fingerprint(&self, arm_id: &str) -> Result<FingerprintState, ReadError> {
+        let sub = subscription_of(arm_id)
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        let tenant = self
+            .tenant_of_subscription
+            .get(&sub)
+            .ok_or_else(|| ReadError::UnknownTenant(arm_id.to_owned()))?;
+        let api_version = self
+            .api_version_of
+            .get(&arm_id.to_ascii_lowercase())
+            .map(String::as_str);
+        let request = ArmRequest {
+            api_version,
+            ..ArmRequest::new(Method::GET, tenant, arm_id)
+        };
+        match self.client.send(request).await {
+            Ok(resp) => Ok(Fingerprint::of(arm_id, Some(&resp.body)).state),
+            Err(e) if e.is_not_found() => Ok(FingerprintState::Absent),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The apply lock over a blob lease (`{container}/{workspace}.lock`). The lease length is the
+/// client's fixed 60 s, Azure's longest finite lease.
+#[derive(Debug)]
+pub struct BlobLockBackend {
+    blob: BlobLock,
+}
+
+impl BlobLockBackend {
+    /// A backend over `blob` (from `ArmClient::blob_lock`).
+    pub fn new(blob: BlobLock) -> Self {
+        Self { blob }
+    }
+}
+
+fn backend(action: &'static str) -> impl FnOnce(AzureError) -> LockError {
+    move |e| LockError::Backend {
+        action,
+        source: Box::new(e),
+    }
+}
+
+impl LockBackend for BlobLockBackend {
+    async fn try_acquire(&self, info: &LockInfo, _duration: Duration) -> Result<String, LockError> {
+        let holder = serde_json::to_string(info).unwrap_or_default();
+        match self.blob.lock(&holder).await {
+            Ok(lease) => Ok(lease.id),
+            Err(AzureError::LockHeld { holder }) => Err(LockError::Held {
+                workspace: info.workspace.clone(),
+                holder: serde_json::from_str(&holder).ok().map(Box::new),
+            }),
+            Err(e) => Err(backend("acquire")(e)),
+        }
+    }
+
+    async fn renew(&self, lease_id: &str) -> Result<(), LockError> {
+        self.blob
+            .renew(&Lease {
+                id: lease_id.to_owned(),
+            })
+            .await
+            .map_err(backend("renew"))
+    }
+
+    async fn release(&self, lease_id: &str) -> Result<(), LockError> {
+        self.blob
+            .release(&Lease {
+                id: lease_id.to_owned(),
+            })
+            .await
+            .map_err(backend("release"))
+    }
+
+    async fn force_unlock(&self) -> Result<Option<LockInfo>, LockError> {
+        let holder = self.blob.read().await.map_err(backend("read"))?;
+        self.blob.break_lease().await.map_err(backend("break"))?;
+        Ok(holder.and_then(|h| serde_json::from_str(&h).ok()))
+    }
+}
