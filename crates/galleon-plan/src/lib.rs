@@ -6,19 +6,29 @@
 
 mod action;
 pub mod diff;
+mod error;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 mod kind;
+pub mod live;
+pub mod lower;
 mod model;
 mod planfile;
+mod planner;
+pub mod preflight;
+pub mod read;
+mod run;
 
 pub use action::Action;
+pub use error::PlanError;
 pub use kind::ResourceKind;
 pub use model::{
     AttributeChange, CheckResult, CheckStatus, FORMAT_VERSION, Fingerprint, FingerprintState,
     Method, Plan, Request, ResourceChange, Summary,
 };
 pub use planfile::{PLAN_FILE_FORMAT, PlanFileError};
+pub use planner::{PlanInput, build_plan};
+pub use run::{AzureContext, PlanOptions, plan};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};

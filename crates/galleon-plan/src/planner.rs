@@ -1,0 +1,358 @@
+//! The pure heart of `galleon plan`: desired resources plus live state in, a [`Plan`] out.
+//! No I/O here, so every decision (action, ownership, deletion, targeting, order) is unit
+//! tested without Azure; [`crate::plan`] only gathers the inputs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::diff::diff;
+use crate::live::{LiveState, Owner, owner};
+use crate::lower::DesiredResource;
+use crate::{
+    Action, CheckResult, CheckStatus, Fingerprint, Method, Plan, PlanError, Request,
+    ResourceChange, ResourceKind,
+};
+
+/// The inputs of [`build_plan`].
+#[derive(Debug)]
+pub struct PlanInput<'a> {
+    /// Workspace name.
+    pub workspace: &'a str,
+    /// Every declared resource, lowered.
+    pub desired: &'a [DesiredResource],
+    /// Everything read from Azure.
+    pub live: &'a LiveState,
+    /// Checks computed elsewhere (preflight); ownership checks are added here.
+    pub preflight: Vec<CheckResult>,
+    /// `--target` addresses; empty for everything.
+    pub targets: &'a [String],
+    /// The plan's timestamp.
+    pub created_at: OffsetDateTime,
+}
+
+/// Builds the plan.
+///
+/// # Guarantees
+/// Only resources carrying this workspace's ownership marks are planned for deletion. A
+/// declared resource that exists without them is adopted (updated, tags added) with a
+/// warning; one owned by another workspace fails a check instead of being touched silently.
+///
+/// # Errors
+/// [`PlanError::UnknownTarget`] when a `--target` names nothing declared or owned.
+pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
+    let PlanInput {
+        workspace,
+        desired,
+        live,
+        mut preflight,
+        targets,
+        created_at,
+    } = input;
+    let mut changes: Vec<ResourceChange> = Vec::new();
+    let declared: BTreeSet<String> = desired
+        .iter()
+        .map(|d| d.arm_id.to_ascii_lowercase())
+        .collect();
+
+    for d in topological(desired) {
+        let found = live.get(&d.arm_id);
+        let who = found.map(|l| owner(d.kind, &l.body, workspace));
+        match &who {
+            Some(Owner::Unowned) => preflight.push(adoption_warning(d)),
+            Some(Owner::OtherWorkspace(other)) => preflight.push(foreign_owner(d, other)),
+            _ => {}
+        }
+        let result = diff(d.kind, Some(&d.body), found.map(|l| &l.body));
+        let request = match result.action {
+            Action::NoOp | Action::Delete => None,
+            _ => Some(Request {
+                method: Method::Put,
+                api_version: d.kind.api_version().to_owned(),
+                body: Some(d.body.clone()),
+                aux_tenant_ids: d.aux_tenant_ids.clone(),
+            }),
+        };
+        changes.push(ResourceChange {
+            address: d.address.clone(),
+            kind: d.kind,
+            arm_id: d.arm_id.clone(),
+            tenant: d.tenant.clone(),
+            tenant_id: d.tenant_id.clone(),
+            subscription: d.subscription.clone(),
+            resource_group: d.resource_group.clone(),
+            action: result.action,
+            replace_reasons: result.replace_reasons,
+            attribute_changes: result.attribute_changes,
+            before: result.before,
+            after: result.after,
+            depends_on: d.depends_on.clone(),
+            request,
+            owned_by_us: matches!(who, Some(Owner::Us { .. })),
+        });
+    }
+
+    let deletes = deletions(workspace, live, &declared, desired, &mut preflight);
+    changes.extend(deletes);
+
+    if !targets.is_empty() {
+        changes = targeted(changes, targets)?;
+        let kept: BTreeSet<&str> = changes.iter().map(|c| c.address.as_str()).collect();
+        preflight.retain(|c| c.address.as_deref().is_none_or(|a| kept.contains(a)));
+    }
+    let reads = changes
+        .iter()
+        .map(|c| Fingerprint::of(c.arm_id.clone(), live.get(&c.arm_id).map(|l| &l.body)))
+        .collect();
+    let mut plan = Plan::new(workspace, created_at, changes, preflight, reads);
+    plan.targets = targets.to_vec();
+    Ok(plan)
+}
+
+/// Owned live resources that are no longer declared, each as a delete.
+fn deletions(
+    workspace: &str,
+    live: &LiveState,
+    declared: &BTreeSet<String>,
+    desired: &[DesiredResource],
+    preflight: &mut Vec<CheckResult>,
+) -> Vec<ResourceChange> {
+    // Addresses by id, to turn a live body's references into dependencies.
+    let mut address_of: BTreeMap<String, String> = desired
+        .iter()
+        .map(|d| (d.arm_id.to_ascii_lowercase(), d.address.clone()))
+        .collect();
+    let mut doomed = Vec::new();
+    for l in live.iter() {
+        let Some(kind) = l.kind() else { continue };
+        let id = l.arm_id.to_ascii_lowercase();
+        if declared.contains(&id) {
+            continue;
+        }
+        if let Owner::Us { address } = owner(kind, &l.body, workspace) {
+            let address = if address.is_empty() {
+                fallback_address(kind, &l.arm_id)
+            } else {
+                address
+            };
+            address_of.insert(id, address.clone());
+            doomed.push((kind, l, address));
+        }
+    }
+    let mut out = Vec::new();
+    for (kind, l, address) in doomed {
+        let id = l.arm_id.to_ascii_lowercase();
+        let mut depends_on: BTreeSet<String> = BTreeSet::new();
+        references(&l.body, &mut |r| {
+            if let Some(a) = address_of.get(&r.to_ascii_lowercase()) {
+                depends_on.insert(a.clone());
+            }
+        });
+        // A child needs its parent (an image its gallery, anything its resource group), so
+        // the applier deletes children first.
+        for (other, a) in &address_of {
+            if id.starts_with(&format!("{other}/")) {
+                depends_on.insert(a.clone());
+            }
+        }
+        depends_on.remove(&address);
+        if kind == ResourceKind::ResourceGroup {
+            let prefix = format!("{id}/");
+            let strangers: Vec<&str> = live
+                .iter()
+                .filter(|o| o.arm_id.to_ascii_lowercase().starts_with(&prefix))
+                .filter(|o| {
+                    let who = o.kind().map(|k| owner(k, &o.body, workspace));
+                    !matches!(who, Some(Owner::Us { .. }))
+                })
+                .map(|o| o.arm_id.as_str())
+                .collect();
+            if !strangers.is_empty() {
+                preflight.push(CheckResult {
+                    id: "resource-group-not-empty".into(),
+                    address: Some(address.clone()),
+                    status: CheckStatus::Fail,
+                    title: "resource group holds resources galleon does not own".into(),
+                    message: format!(
+                        "deleting {} would also delete: {}",
+                        l.arm_id,
+                        strangers.join(", ")
+                    ),
+                    fix: Some(format!(
+                        "move or delete those resources, or remove the galleon-workspace tag from the resource group to keep it (it stays as {address})"
+                    )),
+                });
+            }
+        }
+        let before = l.body.clone();
+        let result = diff(kind, None, Some(&before));
+        let (subscription, resource_group) = placement(&l.arm_id);
+        out.push(ResourceChange {
+            address,
+            kind,
+            arm_id: l.arm_id.clone(),
+            tenant: l.tenant.clone(),
+            tenant_id: l.tenant_id.clone(),
+            subscription,
+            resource_group,
+            action: Action::Delete,
+            replace_reasons: Vec::new(),
+            attribute_changes: result.attribute_changes,
+            before: result.before,
+            after: None,
+            depends_on: depends_on.into_iter().collect(),
+            request: Some(Request {
+                method: Method::Delete,
+                api_version: kind.api_version().to_owned(),
+                body: None,
+                aux_tenant_ids: Vec::new(),
+            }),
+            owned_by_us: true,
+        });
+    }
+    out
+}
+
+/// Calls `f` with every string under a key named `id` (ARM references: `{"id": "/subscriptions/..."}`).
+fn references(value: &Value, f: &mut impl FnMut(&str)) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) if k == "id" && s.starts_with('/') => f(s),
+                    other => references(other, f),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| references(v, f)),
+        _ => {}
+    }
+}
+
+fn fallback_address(kind: ResourceKind, arm_id: &str) -> String {
+    let name = arm_id.rsplit('/').next().unwrap_or(arm_id);
+    format!("{kind}.{name}")
+}
+
+fn placement(arm_id: &str) -> (String, String) {
+    let segments: Vec<&str> = arm_id.trim_matches('/').split('/').collect();
+    let find = |key: &str| {
+        segments
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(key))
+            .and_then(|i| segments.get(i + 1))
+            .map(|s| (*s).to_owned())
+            .unwrap_or_default()
+    };
+    (find("subscriptions"), find("resourceGroups"))
+}
+
+fn adoption_warning(d: &DesiredResource) -> CheckResult {
+    CheckResult {
+        id: "name-taken-unowned".into(),
+        address: Some(d.address.clone()),
+        status: CheckStatus::Warn,
+        title: "a resource with this name exists and galleon does not own it".into(),
+        message: format!(
+            "{} exists without the galleon-workspace tag; this plan adopts it (updates it and adds the ownership tags). galleon never deletes what it does not own",
+            d.arm_id
+        ),
+        fix: Some(format!(
+            "to keep it out of galleon, rename {} in the manifest (`name:`)",
+            d.address
+        )),
+    }
+}
+
+fn foreign_owner(d: &DesiredResource, other: &str) -> CheckResult {
+    CheckResult {
+        id: "owned-by-other-workspace".into(),
+        address: Some(d.address.clone()),
+        status: CheckStatus::Fail,
+        title: "the resource belongs to another galleon workspace".into(),
+        message: format!("{} carries galleon-workspace: {other}", d.arm_id),
+        fix: Some(format!(
+            "rename {} (`name:`), or remove it from workspace {other} first",
+            d.address
+        )),
+    }
+}
+
+/// Declared resources in dependency order (dependencies first), stable otherwise.
+fn topological(desired: &[DesiredResource]) -> Vec<&DesiredResource> {
+    let index: BTreeMap<&str, usize> = desired
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.address.as_str(), i))
+        .collect();
+    let mut placed = vec![false; desired.len()];
+    let mut out = Vec::with_capacity(desired.len());
+    fn visit<'d>(
+        i: usize,
+        desired: &'d [DesiredResource],
+        index: &BTreeMap<&str, usize>,
+        placed: &mut [bool],
+        out: &mut Vec<&'d DesiredResource>,
+    ) {
+        if placed[i] {
+            return;
+        }
+        // Marked before recursing: the manifest guarantees no cycle, and a cycle must not hang.
+        placed[i] = true;
+        for dep in &desired[i].depends_on {
+            if let Some(&j) = index.get(dep.as_str()) {
+                visit(j, desired, index, placed, out);
+            }
+        }
+        out.push(&desired[i]);
+    }
+    for i in 0..desired.len() {
+        visit(i, desired, &index, &mut placed, &mut out);
+    }
+    out
+}
+
+/// The targeted changes and everything they depend on (terraform's `-target`).
+fn targeted(
+    changes: Vec<ResourceChange>,
+    targets: &[String],
+) -> Result<Vec<ResourceChange>, PlanError> {
+    let by_address: BTreeMap<&str, &ResourceChange> =
+        changes.iter().map(|c| (c.address.as_str(), c)).collect();
+    let mut keep: BTreeSet<String> = BTreeSet::new();
+    let mut stack: Vec<String> = Vec::new();
+    for t in targets {
+        if !by_address.contains_key(t.as_str()) {
+            return Err(PlanError::UnknownTarget {
+                address: t.clone(),
+                known: by_address.keys().map(|s| (*s).to_owned()).collect(),
+            });
+        }
+        stack.push(t.clone());
+    }
+    while let Some(a) = stack.pop() {
+        if !keep.insert(a.clone()) {
+            continue;
+        }
+        let change = by_address[a.as_str()];
+        // A delete's references point the other way; a targeted delete takes nothing along.
+        if change.action != Action::Delete {
+            stack.extend(
+                change
+                    .depends_on
+                    .iter()
+                    .filter(|d| by_address.contains_key(d.as_str()))
+                    .cloned(),
+            );
+        }
+    }
+    Ok(changes
+        .into_iter()
+        .filter(|c| keep.contains(&c.address))
+        .collect())
+}
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;

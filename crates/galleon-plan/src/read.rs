@@ -1,0 +1,366 @@
+//! Reading live state for a plan: in bulk and in parallel, never one GET per resource.
+//!
+//! Per tenant, one Resource Graph query finds everything the workspace owns (where the cloud
+//! has Resource Graph); then one list call per subscription (resource groups) and per
+//! resource group and type reads the bodies themselves. Bodies come from ARM, not from
+//! Resource Graph rows, because Resource Graph lags behind writes (95% of changes within
+//! 30 s, arm-protocol.md §3.4) and a plan right after an apply must see that apply.
+//! Without Resource Graph, every managed type of every declared or owned group is listed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::{StreamExt, stream};
+use galleon_azure::{ArmClient, ArmRequest, GraphQuery, Method, TenantId};
+use serde_json::Value;
+
+use crate::live::{LiveResource, LiveState, Owner, owner};
+use crate::lower::DesiredResource;
+use crate::{PlanError, ResourceKind};
+
+/// The types that live directly in a resource group, with their collection path segment.
+const TOP_LEVEL: [(ResourceKind, &str); 6] = [
+    (ResourceKind::Gallery, "Microsoft.Compute/galleries"),
+    (ResourceKind::Nsg, "Microsoft.Network/networkSecurityGroups"),
+    (ResourceKind::Network, "Microsoft.Network/virtualNetworks"),
+    (
+        ResourceKind::PublicIp,
+        "Microsoft.Network/publicIPAddresses",
+    ),
+    (ResourceKind::Nic, "Microsoft.Network/networkInterfaces"),
+    (ResourceKind::Vm, "Microsoft.Compute/virtualMachines"),
+];
+
+/// A tenant galleon reads in.
+#[derive(Debug, Clone)]
+pub struct TenantScope {
+    /// Manifest key.
+    pub key: String,
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Subscriptions of that tenant the workspace uses.
+    pub subscriptions: BTreeSet<String>,
+}
+
+/// How to read.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Discover owned resources through Resource Graph.
+    pub resource_graph: bool,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+/// One collection to list: where, and in which tenant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Collection {
+    tenant: usize,
+    path: String,
+    at_scope: bool,
+}
+
+/// Reads everything a plan of `desired` needs to see.
+///
+/// # Errors
+/// [`PlanError::Read`] when a list fails for another reason than a missing resource group.
+pub async fn read_live(
+    arm: &ArmClient,
+    workspace: &str,
+    tenants: &[TenantScope],
+    desired: &[DesiredResource],
+    options: &ReadOptions,
+) -> Result<LiveState, PlanError> {
+    let mut live = LiveState::default();
+    let tenant_index: BTreeMap<&str, usize> = tenants
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.key.as_str(), i))
+        .collect();
+
+    // Groups to look into, per tenant: (subscription, group) -> types to list (None: all).
+    let mut groups: BTreeMap<(usize, String, String), BTreeSet<ResourceKind>> = BTreeMap::new();
+    for d in desired
+        .iter()
+        .filter(|d| d.kind != ResourceKind::ResourceGroup)
+    {
+        if let Some(&t) = tenant_index.get(d.tenant.as_str()) {
+            let key = (
+                t,
+                d.subscription.to_ascii_lowercase(),
+                d.resource_group.to_ascii_lowercase(),
+            );
+            groups
+                .entry(key)
+                .or_default()
+                .insert(top_level_kind(d.kind));
+        }
+    }
+    let mut graph_ok = options.resource_graph;
+    if options.resource_graph {
+        match discover(arm, workspace, tenants).await {
+            Ok(rows) => {
+                for (t, sub, rg, kind) in rows {
+                    groups.entry((t, sub, rg)).or_default().insert(kind);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Resource Graph unavailable; listing every managed type instead");
+                graph_ok = false;
+            }
+        }
+    }
+
+    // Stage 1: resource groups, one list per subscription.
+    let subs: Vec<Collection> = tenants
+        .iter()
+        .enumerate()
+        .flat_map(|(t, scope)| {
+            scope.subscriptions.iter().map(move |s| Collection {
+                tenant: t,
+                path: format!("/subscriptions/{s}/resourcegroups"),
+                at_scope: false,
+            })
+        })
+        .collect();
+    let declared_groups: BTreeSet<String> = desired
+        .iter()
+        .filter(|d| d.kind == ResourceKind::ResourceGroup)
+        .map(|d| d.arm_id.to_ascii_lowercase())
+        .collect();
+    let mut existing_groups = BTreeSet::new();
+    for (c, items) in list_all(arm, tenants, subs, options.concurrency).await? {
+        for body in items {
+            let Some(id) = body.get("id").and_then(Value::as_str).map(str::to_owned) else {
+                continue;
+            };
+            let lower = id.to_ascii_lowercase();
+            let ours = matches!(
+                owner(ResourceKind::ResourceGroup, &body, workspace),
+                Owner::Us { .. }
+            );
+            let (sub, rg) = sub_and_group(&lower);
+            existing_groups.insert((c.tenant, sub.clone(), rg.clone()));
+            if ours || declared_groups.contains(&lower) {
+                if ours {
+                    groups.entry((c.tenant, sub, rg)).or_default();
+                }
+                live.insert(resource(tenants, c.tenant, id, body));
+            }
+        }
+    }
+
+    // Stage 2: every managed type of every group of interest that exists.
+    let mut lists = Vec::new();
+    for ((t, sub, rg), kinds) in &groups {
+        if !existing_groups.contains(&(*t, sub.clone(), rg.clone())) {
+            continue;
+        }
+        for (kind, path) in TOP_LEVEL {
+            if graph_ok && !kinds.contains(&kind) && !kinds.is_empty() {
+                continue;
+            }
+            lists.push(Collection {
+                tenant: *t,
+                path: format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/{path}"),
+                at_scope: false,
+            });
+        }
+    }
+    let galleries = insert_all(
+        &mut live,
+        tenants,
+        list_all(arm, tenants, lists, options.concurrency).await?,
+    )
+    .into_iter()
+    .filter(|(kind, _, _)| *kind == Some(ResourceKind::Gallery));
+
+    // Stage 3: inside each gallery we declare or own, its images and role assignments.
+    let declared: BTreeSet<String> = desired
+        .iter()
+        .map(|d| d.arm_id.to_ascii_lowercase())
+        .collect();
+    let relevant = |id: &str, body: &Value, kind| {
+        declared.contains(&id.to_ascii_lowercase())
+            || matches!(owner(kind, body, workspace), Owner::Us { .. })
+    };
+    let mut children = Vec::new();
+    for (_, t, id) in galleries {
+        let body = &live.get(&id).expect("just inserted").body;
+        if relevant(&id, body, ResourceKind::Gallery) {
+            children.push(Collection {
+                tenant: t,
+                path: format!("{id}/images"),
+                at_scope: false,
+            });
+            children.push(Collection {
+                tenant: t,
+                path: format!("{id}/providers/Microsoft.Authorization/roleAssignments"),
+                at_scope: true,
+            });
+        }
+    }
+    let images: Vec<_> = insert_all(
+        &mut live,
+        tenants,
+        list_all(arm, tenants, children, options.concurrency).await?,
+    )
+    .into_iter()
+    .filter(|(kind, _, _)| *kind == Some(ResourceKind::GalleryImage))
+    .collect();
+
+    // Stage 4: the versions of each image we declare or own.
+    let versions: Vec<Collection> = images
+        .into_iter()
+        .filter(|(_, _, id)| {
+            relevant(
+                id,
+                &live.get(id).expect("inserted").body,
+                ResourceKind::GalleryImage,
+            )
+        })
+        .map(|(_, t, id)| Collection {
+            tenant: t,
+            path: format!("{id}/versions"),
+            at_scope: false,
+        })
+        .collect();
+    insert_all(
+        &mut live,
+        tenants,
+        list_all(arm, tenants, versions, options.concurrency).await?,
+    );
+    Ok(live)
+}
+
+/// The resource group level kind a desired resource is listed through.
+fn top_level_kind(kind: ResourceKind) -> ResourceKind {
+    match kind {
+        ResourceKind::GalleryImage | ResourceKind::ImageVersion | ResourceKind::GalleryGrant => {
+            ResourceKind::Gallery
+        }
+        other => other,
+    }
+}
+
+/// Owned resources per tenant, through Resource Graph: (tenant, subscription, group, kind).
+async fn discover(
+    arm: &ArmClient,
+    workspace: &str,
+    tenants: &[TenantScope],
+) -> Result<Vec<(usize, String, String, ResourceKind)>, galleon_azure::AzureError> {
+    let query = format!(
+        "Resources | where tags['galleon-workspace'] == '{}' | project id, type, resourceGroup, subscriptionId",
+        workspace.replace('\'', "")
+    );
+    let mut out = Vec::new();
+    for (t, scope) in tenants.iter().enumerate() {
+        if scope.subscriptions.is_empty() {
+            continue;
+        }
+        let q = GraphQuery::new(query.clone(), scope.subscriptions.iter().cloned().collect());
+        let result = arm
+            .resource_graph(&TenantId::new(&scope.tenant_id), &q)
+            .await?;
+        for row in result.rows {
+            let Some(id) = row.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(kind) = crate::live::kind_of_id(id) else {
+                continue;
+            };
+            let (sub, rg) = sub_and_group(&id.to_ascii_lowercase());
+            out.push((t, sub, rg, top_level_kind(kind)));
+        }
+    }
+    Ok(out)
+}
+
+async fn list_all(
+    arm: &ArmClient,
+    tenants: &[TenantScope],
+    collections: Vec<Collection>,
+    concurrency: usize,
+) -> Result<Vec<(Collection, Vec<Value>)>, PlanError> {
+    let results: Vec<_> = stream::iter(collections)
+        .map(|c| async move {
+            let tenant = TenantId::new(&tenants[c.tenant].tenant_id);
+            let result = if c.at_scope {
+                // Role assignments at and above the gallery: `atScope()` (Authorization 2022-04-01).
+                let mut req = ArmRequest::new(Method::GET, &tenant, &c.path);
+                req.query = vec![("$filter", "atScope()")];
+                arm.send(req).await.map(|r| {
+                    r.body
+                        .get("value")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                })
+            } else {
+                arm.list(&tenant, &c.path).await
+            };
+            (c, result)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut out = Vec::with_capacity(results.len());
+    for (c, result) in results {
+        match result {
+            Ok(items) => out.push((c, items)),
+            // The group (or gallery) does not exist yet: nothing to see there.
+            Err(e) if e.is_not_found() => out.push((c, Vec::new())),
+            Err(source) => {
+                return Err(PlanError::Read {
+                    what: c.path,
+                    tenant: tenants[c.tenant].key.clone(),
+                    source: Box::new(source),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// Inserts listed bodies; returns (kind, tenant, id) of each.
+fn insert_all(
+    live: &mut LiveState,
+    tenants: &[TenantScope],
+    listed: Vec<(Collection, Vec<Value>)>,
+) -> Vec<(Option<ResourceKind>, usize, String)> {
+    let mut out = Vec::new();
+    for (c, items) in listed {
+        for body in items {
+            let Some(id) = body.get("id").and_then(Value::as_str).map(str::to_owned) else {
+                continue;
+            };
+            out.push((crate::live::kind_of_id(&id), c.tenant, id.clone()));
+            live.insert(resource(tenants, c.tenant, id, body));
+        }
+    }
+    out
+}
+
+fn resource(tenants: &[TenantScope], t: usize, arm_id: String, body: Value) -> LiveResource {
+    LiveResource {
+        arm_id,
+        tenant: tenants[t].key.clone(),
+        tenant_id: tenants[t].tenant_id.clone(),
+        body,
+    }
+}
+
+/// Lower-cased subscription and resource group of a lower-cased id.
+fn sub_and_group(lower_id: &str) -> (String, String) {
+    let parts: Vec<&str> = lower_id.trim_matches('/').split('/').collect();
+    let after = |key: &str| {
+        parts
+            .iter()
+            .position(|p| *p == key)
+            .and_then(|i| parts.get(i + 1))
+            .map(|s| (*s).to_owned())
+    };
+    (
+        after("subscriptions").unwrap_or_default(),
+        after("resourcegroups").unwrap_or_default(),
+    )
+}
