@@ -112,7 +112,7 @@ impl ArmResponse {
 }
 
 /// A request in full, for calls the shorthand methods do not cover.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ArmRequest<'a> {
     /// HTTP method.
     pub method: Method,
@@ -155,6 +155,30 @@ impl<'a> ArmRequest<'a> {
             idempotent,
             wait: true,
         }
+    }
+}
+
+// Written by hand: a body can hold an `adminPassword`, so Debug shows only its size.
+impl std::fmt::Debug for ArmRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArmRequest")
+            .field("method", &self.method)
+            .field("tenant", &self.tenant)
+            .field("path", &self.path)
+            .field("api_version", &self.api_version)
+            .field("query", &self.query)
+            .field(
+                "body",
+                &self
+                    .body
+                    .map(|b| format!("<{} bytes of JSON>", b.to_string().len())),
+            )
+            .field("aux_tenants", &self.aux_tenants)
+            .field("if_match", &self.if_match)
+            .field("if_none_match", &self.if_none_match)
+            .field("idempotent", &self.idempotent)
+            .field("wait", &self.wait)
+            .finish()
     }
 }
 

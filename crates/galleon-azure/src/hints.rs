@@ -134,7 +134,14 @@ pub fn code_hint(code: &str, message: &str) -> Option<String> {
         "ResourceGroupNotFound" => {
             "the resource group does not exist yet: apply the plan that creates it first"
         }
-        _ => return None,
+        // These codes mean many things; only the messages matched above get a hint.
+        "InvalidParameter" | "BadRequest" => return None,
+        _ => {
+            return catalogue()
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, text)| (*text).to_string());
+        }
     };
     Some(text.to_string())
 }

@@ -113,6 +113,13 @@ async fn no_secret_or_token_in_logs_errors_or_debug_output() {
     outputs.push(("ArmClient".into(), format!("{client:?}")));
     outputs.push(("TokenCache".into(), format!("{:?}", client.tokens())));
     outputs.push(("Cloud".into(), format!("{:?}", client.cloud())));
+    let body = json!({"properties": {"osProfile": {"adminPassword": CANARY}}});
+    let tenant = b();
+    let req = galleon_azure::ArmRequest {
+        body: Some(&body),
+        ..galleon_azure::ArmRequest::new(galleon_azure::Method::PUT, &tenant, &vm)
+    };
+    outputs.push(("ArmRequest".into(), format!("{req:?}")));
     let _: &AccessToken = &token;
     for (what, text) in &outputs {
         assert_clean(text, what);
