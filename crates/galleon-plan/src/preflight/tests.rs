@@ -1,0 +1,215 @@
+//! Preflight checks on the seed scenario with hand-made live state and sign-in outcomes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use galleon_manifest::Workspace;
+use serde_json::json;
+
+use super::*;
+use crate::live::LiveResource;
+use crate::lower::{LowerContext, lower_workspace};
+
+const OID: &str = "5e5e5e5e-0000-4000-8000-000000000001";
+const GRANT: &str = "gallery_grant.golden/consumer/Reader";
+
+struct Scenario {
+    workspace: Workspace,
+    desired: Vec<DesiredResource>,
+    live: LiveState,
+    sign_ins: BTreeMap<String, SignIn>,
+}
+
+impl Scenario {
+    fn new() -> Scenario {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/cross-tenant");
+        let workspace = Workspace::load(&dir).expect("example loads");
+        let mut ctx = LowerContext::default();
+        ctx.principal_ids.insert(GRANT.into(), OID.into());
+        let desired = lower_workspace(&workspace, &ctx).unwrap();
+        let sign_ins = BTreeMap::from([("publisher".to_owned(), Ok(OID.to_owned()))]);
+        Scenario {
+            workspace,
+            desired,
+            live: LiveState::default(),
+            sign_ins,
+        }
+    }
+
+    fn body(&mut self, address: &str) -> &mut serde_json::Value {
+        &mut self
+            .desired
+            .iter_mut()
+            .find(|d| d.address == address)
+            .expect("declared")
+            .body
+    }
+
+    fn run(&self) -> Vec<CheckResult> {
+        let by_address = self
+            .desired
+            .iter()
+            .map(|d| (d.address.clone(), d))
+            .collect();
+        checks(&PreflightInput {
+            workspace: &self.workspace,
+            desired: &by_address,
+            live: &self.live,
+            sign_ins: &self.sign_ins,
+        })
+    }
+}
+
+fn status(checks: &[CheckResult], id: &str) -> CheckStatus {
+    checks
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no {id} in {checks:#?}"))
+        .status
+}
+
+fn failed(checks: &[CheckResult], id: &str) -> CheckResult {
+    let c = checks
+        .iter()
+        .find(|c| c.id == id && c.status == CheckStatus::Fail);
+    c.unwrap_or_else(|| panic!("{id} did not fail: {checks:#?}"))
+        .clone()
+}
+
+#[test]
+fn the_seed_scenario_passes_every_check_before_anything_exists() {
+    let checks = Scenario::new().run();
+    for id in [
+        "image-tenant-sign-in",
+        "image-readable",
+        "image-version-exists",
+        "image-replicated-to-vm-region",
+        "image-fits-vm",
+    ] {
+        assert_eq!(status(&checks, id), CheckStatus::Pass, "{id}: {checks:#?}");
+    }
+    assert_eq!(checks.len(), 5);
+}
+
+#[test]
+fn missing_service_principal_fails_with_the_consent_link() {
+    let mut s = Scenario::new();
+    s.sign_ins.insert(
+        "publisher".into(),
+        Err("AADSTS700016: Application not found in the directory".into()),
+    );
+    let checks = s.run();
+    let c = failed(&checks, "image-tenant-sign-in");
+    assert!(c.message.contains("AADSTS700016"));
+    let fix = c.fix.unwrap();
+    assert!(fix.contains("/11111111-1111-4111-8111-111111111111/adminconsent?client_id=0a0a0a0a-3333-4333-8333-333333333333"));
+    assert!(fix.contains("az ad sp create --id 0a0a0a0a-3333-4333-8333-333333333333"));
+    assert_eq!(status(&checks, "image-readable"), CheckStatus::Skipped);
+}
+
+#[test]
+fn region_missing_from_target_regions_fails() {
+    let mut s = Scenario::new();
+    let regions = s
+        .body("image_version.golden/ubuntu/1.0.0")
+        .pointer_mut("/properties/publishingProfile/targetRegions")
+        .unwrap();
+    regions
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["name"] != "northeurope");
+    let c = failed(&s.run(), "image-replicated-to-vm-region");
+    assert!(c.message.contains("is not available in northeurope region"));
+    assert_eq!(
+        c.fix.as_deref(),
+        Some("add northeurope to target_regions of image_version.golden/ubuntu/1.0.0")
+    );
+}
+
+#[test]
+fn live_version_that_failed_provisioning_fails() {
+    let mut s = Scenario::new();
+    let version = s
+        .desired
+        .iter()
+        .find(|d| d.kind == ResourceKind::ImageVersion)
+        .unwrap()
+        .clone();
+    let mut body = version.body.clone();
+    body["properties"]["provisioningState"] = json!("Failed");
+    s.live.insert(LiveResource {
+        arm_id: version.arm_id,
+        tenant: "publisher".into(),
+        tenant_id: version.tenant_id,
+        body,
+    });
+    assert!(
+        failed(&s.run(), "image-version-exists")
+            .title
+            .contains("is Failed")
+    );
+}
+
+#[test]
+fn specialized_image_with_admin_user_fails() {
+    let mut s = Scenario::new();
+    s.body("gallery_image.golden/ubuntu")["properties"]["osState"] = json!("Specialized");
+    let c = failed(&s.run(), "image-fits-vm");
+    assert!(c.message.contains("Parameter 'osProfile' is not allowed."));
+}
+
+#[test]
+fn trusted_launch_vm_needs_generation_2_and_a_supporting_image() {
+    let mut s = Scenario::new();
+    s.body("gallery_image.golden/ubuntu")["properties"]["hyperVGeneration"] = json!("V1");
+    assert!(
+        failed(&s.run(), "image-fits-vm")
+            .message
+            .contains("generation V1")
+    );
+
+    let mut s = Scenario::new();
+    s.body("gallery_image.golden/ubuntu")["properties"]["features"] =
+        json!([{"name": "SecurityType", "value": "TrustedLaunch"}]);
+    s.body("vm.web")["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("securityProfile");
+    assert!(
+        failed(&s.run(), "image-fits-vm")
+            .message
+            .contains("only supports creation of VMs and VM Scale Sets with 'TrustedLaunch'")
+    );
+}
+
+#[test]
+fn without_a_grant_the_image_is_unreadable_unless_a_live_assignment_covers_it() {
+    let mut s = Scenario::new();
+    s.desired.retain(|d| d.kind != ResourceKind::GalleryGrant);
+    let c = failed(&s.run(), "image-readable");
+    assert!(c.message.contains(OID));
+    assert!(c.fix.unwrap().contains("app: consumer, role: Reader"));
+
+    // A Reader assignment at the subscription, listed at the gallery with atScope().
+    s.live.insert(LiveResource {
+        arm_id: "/subscriptions/aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa/providers/Microsoft.Authorization/roleAssignments/1".into(),
+        tenant: "publisher".into(),
+        tenant_id: "11111111-1111-4111-8111-111111111111".into(),
+        body: json!({"properties": {"principalId": OID.to_uppercase(),
+            "roleDefinitionId": "/subscriptions/aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"}}),
+    });
+    assert_eq!(status(&s.run(), "image-readable"), CheckStatus::Pass);
+}
+
+#[test]
+fn a_grant_whose_principal_is_unknown_fails() {
+    let mut s = Scenario::new();
+    s.body(GRANT)["properties"]["principalId"] = json!("");
+    s.sign_ins.insert(
+        "publisher".into(),
+        Err("AADSTS7000215: Invalid client secret provided.".into()),
+    );
+    let c = failed(&s.run(), "grant-principal");
+    assert_eq!(c.address.as_deref(), Some(GRANT));
+    assert!(c.message.contains("AADSTS7000215"));
+}
