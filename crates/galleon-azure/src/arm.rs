@@ -486,7 +486,7 @@ impl ArmClient {
             auth: Some(Auth {
                 tenant: tenant.clone(),
                 scope: self.inner.cloud.arm_scope(),
-                aux: aux.to_vec(),
+                aux: other_tenants(tenant, aux),
             }),
             idempotent,
             limit: Some((sub, kind)),
@@ -562,6 +562,33 @@ impl ArmClient {
     }
 }
 
+/// The auxiliary tenants to send: without the primary tenant (ARM ignores a token for the
+/// subscription's own tenant, and it would use one of the three slots) and without repeats.
+fn other_tenants(primary: &TenantId, aux: &[TenantId]) -> Vec<TenantId> {
+    let mut out: Vec<TenantId> = Vec::with_capacity(aux.len());
+    for t in aux {
+        if t != primary && !out.contains(t) {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
 fn header_value(v: &str) -> Result<HeaderValue, AzureError> {
     HeaderValue::from_str(v).map_err(|_| AzureError::Config(format!("invalid header value {v:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aux_tenants_drop_the_primary_and_repeats() {
+        let (a, b, c) = (TenantId::new("a"), TenantId::new("b"), TenantId::new("c"));
+        assert_eq!(
+            other_tenants(&a, &[a.clone(), b.clone(), b.clone(), c.clone()]),
+            vec![b.clone(), c]
+        );
+        assert!(other_tenants(&a, std::slice::from_ref(&a)).is_empty());
+    }
 }

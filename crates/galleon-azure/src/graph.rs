@@ -82,6 +82,13 @@ impl ArmClient {
                 .graph_exchange(tenant, url.clone(), body, headers)
                 .await?;
             let page = self.ok_or_error(&raw, "POST", path)?;
+            if let Some(wait) = quota_wait(&raw.headers) {
+                tracing::info!(
+                    wait_ms = wait.as_millis() as u64,
+                    "Resource Graph quota used up; waiting for it to reset"
+                );
+                tokio::time::sleep(wait).await;
+            }
             let rows = page
                 .body
                 .get("data")
@@ -133,6 +140,28 @@ impl ArmClient {
     }
 }
 
+/// How long to pause before the next query when Resource Graph says the user's quota is spent:
+/// `x-ms-user-quota-remaining: 0` with `x-ms-user-quota-resets-after: hh:mm:ss` (15 queries per
+/// 5 s window per user; guidance-for-throttled-requests.md, arm-protocol.md §3.3).
+fn quota_wait(headers: &HeaderMap) -> Option<std::time::Duration> {
+    let remaining: i64 = headers
+        .get("x-ms-user-quota-remaining")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    if remaining > 0 {
+        return None;
+    }
+    let reset = headers.get("x-ms-user-quota-resets-after")?.to_str().ok()?;
+    let mut secs = 0u64;
+    for part in reset.trim().split(':') {
+        secs = secs * 60 + part.parse::<u64>().ok()?;
+    }
+    Some(std::time::Duration::from_secs(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +178,24 @@ mod tests {
         assert!(b["options"].get("$skipToken").is_none());
         assert_eq!(q.body(Some("tok"))["options"]["$skipToken"], "tok");
         assert_eq!(b["subscriptions"][0], "s1");
+    }
+
+    #[test]
+    fn spent_quota_pauses_until_reset() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ms-user-quota-remaining", HeaderValue::from_static("0"));
+        h.insert(
+            "x-ms-user-quota-resets-after",
+            HeaderValue::from_static("00:00:03"),
+        );
+        assert_eq!(quota_wait(&h), Some(std::time::Duration::from_secs(3)));
+        h.insert(
+            "x-ms-user-quota-resets-after",
+            HeaderValue::from_static("00:01:05"),
+        );
+        assert_eq!(quota_wait(&h), Some(std::time::Duration::from_secs(65)));
+        h.insert("x-ms-user-quota-remaining", HeaderValue::from_static("4"));
+        assert_eq!(quota_wait(&h), None);
+        assert_eq!(quota_wait(&HeaderMap::new()), None);
     }
 }

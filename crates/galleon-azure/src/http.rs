@@ -179,6 +179,8 @@ impl HttpCore {
                 auth.aux.len()
             )));
         }
+        // One id for the logical request, kept across retries so Azure's logs tie them together.
+        let client_request_id = uuid::Uuid::new_v4().to_string();
         let started = tokio::time::Instant::now();
         let mut backoff = self.retry.backoff();
         let mut waited = Duration::ZERO;
@@ -190,7 +192,7 @@ impl HttpCore {
                 Some((sub, kind)) => Some(self.limiter.acquire(sub, *kind).await),
                 None => None,
             };
-            let (request, principal) = self.build(call, tokens).await?;
+            let (request, principal) = self.build(call, tokens, &client_request_id).await?;
             let sent_at = tokio::time::Instant::now();
             let result = self.client.execute(request).await;
             let (outcome_status, response) = match result {
@@ -215,7 +217,7 @@ impl HttpCore {
                             });
                         }
                         Err(source) => {
-                            tracing::info!(method = %call.method, url = %redacted, error = %source, "reading the response failed; retrying");
+                            tracing::info!(method = %call.method, url = %redacted, error = %chain(&source), "reading the response failed; retrying");
                             (None, None)
                         }
                     }
@@ -237,7 +239,7 @@ impl HttpCore {
                     );
                     match (decision, wait) {
                         (Decision::Retry(_), Some(wait)) if attempts < self.retry.max_attempts => {
-                            tracing::info!(method = %call.method, url = %redacted, error = %source, wait_ms = wait.as_millis() as u64, attempt = attempts, "request failed; retrying");
+                            tracing::info!(method = %call.method, url = %redacted, error = %chain(&source), wait_ms = wait.as_millis() as u64, attempt = attempts, "request failed; retrying");
                             tokio::time::sleep(wait).await;
                             waited += wait;
                             continue;
@@ -333,12 +335,13 @@ impl HttpCore {
         &self,
         call: &Call,
         tokens: Option<&TokenCache>,
+        client_request_id: &str,
     ) -> Result<(reqwest::Request, Option<Principal>), AzureError> {
         let mut builder = self
             .client
             .request(call.method.clone(), call.url.clone())
             .headers(call.headers.clone())
-            .header("x-ms-client-request-id", uuid::Uuid::new_v4().to_string());
+            .header("x-ms-client-request-id", client_request_id);
         let mut principal = None;
         if let Some(auth) = &call.auth {
             let tokens = tokens.ok_or_else(|| {
@@ -372,6 +375,18 @@ impl HttpCore {
         })?;
         Ok((request, principal))
     }
+}
+
+/// An error and its causes, `a: b: c`, for log lines (uv's retry logging).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        next = e.source();
+    }
+    out
 }
 
 /// `Bearer <t1>, Bearer <t2>`: comma-separated as ARM documents and the Azure CLI sends

@@ -216,3 +216,29 @@ async fn remaining_count_headers_slow_the_client_down() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn retries_keep_the_client_request_id_of_the_logical_request() {
+    let (_, handler) = failing_first(
+        2,
+        Reply::json(
+            503,
+            json!({"error": {"code": "ServiceUnavailable", "message": "x"}}),
+        ),
+    );
+    let stub = Stub::start(handler).await;
+    let client = stub_client(&stub);
+    client.get(&b(), &rg()).await.unwrap();
+    client.get(&b(), &rg()).await.unwrap();
+    let ids: Vec<String> = stub
+        .arm_seen()
+        .iter()
+        .map(|s| s.header("x-ms-client-request-id").unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 4);
+    assert!(
+        ids[0] == ids[1] && ids[1] == ids[2],
+        "three attempts of one request: {ids:?}"
+    );
+    assert_ne!(ids[2], ids[3], "a new request gets a new id");
+}
