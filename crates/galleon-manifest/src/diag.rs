@@ -12,8 +12,9 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, S
 
 use crate::span::{FileId, Loc};
 
-/// One loaded file: its path as given (so messages match what the user typed) and its text.
-#[derive(Clone, Debug)]
+/// One loaded file: its path as given (so messages match what the user typed) and its text,
+/// with any secret written inline already masked (see [`Sources::redact`]).
+#[derive(Clone)]
 pub struct SourceFile {
     /// Path of the file, as found from the path the user gave.
     pub path: PathBuf,
@@ -21,10 +22,19 @@ pub struct SourceFile {
     pub text: String,
 }
 
-/// All files of a workspace, indexed by [`FileId`].
-#[derive(Clone, Debug, Default)]
+/// All files of a workspace, indexed by [`FileId`]. Debug lists paths only: file texts are
+/// never dumped into logs.
+#[derive(Clone, Default)]
 pub struct Sources {
     files: Vec<SourceFile>,
+}
+
+impl fmt::Debug for Sources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.files.iter().map(|s| s.path.display()))
+            .finish()
+    }
 }
 
 impl Sources {
@@ -32,6 +42,34 @@ impl Sources {
     pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
         self.files.push(SourceFile { path, text });
         self.files.len() - 1
+    }
+    /// Overwrites the non-space characters of `len` bytes at `offset` with `*` (keeping byte
+    /// offsets valid) so snippets never show a secret written inline. A zero length masks to
+    /// the end of the line.
+    pub fn redact(&mut self, id: FileId, offset: usize, len: usize) {
+        let text = &self.files[id].text;
+        if offset >= text.len() || !text.is_char_boundary(offset) {
+            return;
+        }
+        let mut end = if len == 0 {
+            text[offset..].find('\n').map_or(text.len(), |i| offset + i)
+        } else {
+            (offset + len).min(text.len())
+        };
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let masked: String = text[offset..end]
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() {
+                    c.to_string()
+                } else {
+                    "*".repeat(c.len_utf8())
+                }
+            })
+            .collect();
+        self.files[id].text.replace_range(offset..end, &masked);
     }
     /// The file with this id.
     pub fn get(&self, id: FileId) -> &SourceFile {

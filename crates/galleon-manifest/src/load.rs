@@ -14,7 +14,7 @@ use serde_saphyr::options::{AliasLimits, DuplicateKeyPolicy};
 use crate::diag::{Code, Diagnostic, Sources};
 use crate::model::{
     Gallery, KeyedMap, Lock, ManifestFile, Network, NetworkInterface, NetworkSecurityGroup,
-    PublicIp, ResourceGroup, Tenant, VirtualMachine,
+    PublicIp, ResourceGroup, SecretSource, SshKey, Tenant, TokenFile, VirtualMachine,
 };
 use crate::span::{FileId, Loc, Sp};
 
@@ -236,7 +236,12 @@ pub fn load(path: &Path) -> (Sources, Option<Manifest>, Vec<Diagnostic>) {
         };
         let id = sources.add(p, text);
         match parse_file(id, &sources.get(id).text) {
-            Ok(m) => parsed.push((id, m)),
+            Ok(m) => {
+                for loc in inline_secrets(&m) {
+                    sources.redact(id, loc.offset, loc.len);
+                }
+                parsed.push((id, m));
+            }
             Err(d) => diags.push(*d),
         }
     }
@@ -246,6 +251,38 @@ pub fn load(path: &Path) -> (Sources, Option<Manifest>, Vec<Diagnostic>) {
     let default_name = default_workspace_name(path);
     let manifest = merge(&sources, parsed, default_name, &mut diags);
     (sources, Some(manifest), diags)
+}
+
+/// Positions of secrets written inline, to be masked in the kept source text.
+fn inline_secrets(m: &ManifestFile) -> Vec<Loc> {
+    let mut out = Vec::new();
+    for (_, t) in m.tenants.iter() {
+        let auth = &t.auth.value;
+        if let Some(s) = auth
+            .client_secret
+            .as_ref()
+            .filter(|s| s.value == SecretSource::Inline)
+        {
+            out.push(s.loc);
+        }
+        if let Some(s) = auth
+            .federated_token_file
+            .as_ref()
+            .filter(|s| s.value == TokenFile::Inline)
+        {
+            out.push(s.loc);
+        }
+    }
+    for (_, vm) in m.virtual_machines.iter() {
+        if let Some(k) = vm
+            .ssh_public_key
+            .as_ref()
+            .filter(|k| k.value == SshKey::PrivateKey)
+        {
+            out.push(k.loc);
+        }
+    }
+    out
 }
 
 fn default_workspace_name(path: &Path) -> String {

@@ -64,3 +64,20 @@ fn empty_and_comment_only_files_are_empty_manifests() {
             .is_empty()
     );
 }
+
+#[test]
+fn inline_secrets_are_masked_in_kept_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.yaml");
+    std::fs::write(
+        &path,
+        "tenants:\n  a:\n    tenant_id: x\n    auth:\n      client_secret: hunter2\n",
+    )
+    .unwrap();
+    let (sources, m, _) = load(&path);
+    assert!(m.is_some());
+    let text = &sources.get(0).text;
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("client_secret: *******\n"), "{text}");
+    assert!(!format!("{sources:?}").contains("client_secret"));
+}

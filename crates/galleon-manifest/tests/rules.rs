@@ -40,6 +40,13 @@ fn every_rule_fixture_fails_with_its_code() {
                 .all(|d| d.file.is_some() && d.loc.is_some()),
             "{rule}: a diagnostic has no position:\n{diags}"
         );
-        insta::assert_snapshot!(rule.clone(), diags.render(STYLE));
+        let rendered = diags.render(STYLE);
+        for secret in ["s3cr3t", "PRIVATE KEY", "eyJhbGci"] {
+            assert!(
+                !rendered.contains(secret),
+                "{rule}: secret shown:\n{rendered}"
+            );
+        }
+        insta::assert_snapshot!(rule.clone(), rendered);
     }
 }
