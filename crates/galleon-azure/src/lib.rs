@@ -12,6 +12,7 @@ mod arm;
 mod blob;
 mod cloud;
 mod credential;
+mod entra;
 mod error;
 mod graph;
 pub mod hints;
@@ -19,11 +20,12 @@ mod http;
 mod ids;
 mod limiter;
 pub mod lro;
+mod request;
 pub mod retry;
 mod secret;
 mod token;
 
-pub use arm::{ArmClient, ArmRequest, ArmResponse, ClientOptions, LroConfig};
+pub use arm::ArmClient;
 pub use blob::{BlobLock, LEASE_SECONDS, Lease, STORAGE_VERSION};
 pub use cloud::{Cloud, CustomCloud, STORAGE_SCOPE};
 pub use credential::{
@@ -38,6 +40,7 @@ pub use http::{
 };
 pub use ids::{TenantId, resource_type_of, subscription_of};
 pub use limiter::{Bucket, LimiterConfig, OpKind, Permit, RateLimiter};
+pub use request::{ArmRequest, ArmResponse, ClientOptions, LroConfig};
 pub use retry::RetryConfig;
 pub use secret::Secret;
 pub use token::{

@@ -16,10 +16,11 @@ use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::arm::{ArmClient, ArmResponse};
+use crate::arm::ArmClient;
 use crate::error::{ArmErrorBody, AzureError, redact_url};
 use crate::http::RawResponse;
 use crate::ids::TenantId;
+use crate::request::ArmResponse;
 
 /// Terminal states of an operation or a resource's `provisioningState`.
 pub fn is_terminal(status: &str) -> bool {
