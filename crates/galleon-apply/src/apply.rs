@@ -32,6 +32,41 @@ pub struct AzureContext {
     pub lock: BlobLock,
 }
 
+impl AzureContext {
+    /// The context for `workspace`, locking on `{container}/{workspace}.lock` in
+    /// `storage_account` (the manifest's `lock:` section) with `lock_tenant_id`'s token.
+    ///
+    /// # Errors
+    /// `AzureError::Config` for names a blob URL cannot carry.
+    pub fn new(
+        client: ArmClient,
+        workspace: &str,
+        lock_tenant_id: &str,
+        storage_account: &str,
+        container: &str,
+    ) -> Result<Self, galleon_azure::AzureError> {
+        let tenant = galleon_azure::TenantId::new(lock_tenant_id);
+        let lock = client.blob_lock(
+            &tenant,
+            storage_account,
+            container,
+            &format!("{workspace}.lock"),
+        )?;
+        Ok(Self { client, lock })
+    }
+}
+
+/// `galleon force-unlock`: breaks the workspace's lease whoever holds it, and returns what the
+/// holder had written (to show the user whose apply they just unlocked).
+///
+/// # Errors
+/// [`LockError::Backend`] when the storage account cannot be reached.
+pub async fn force_unlock(azure: &AzureContext) -> Result<Option<LockInfo>, LockError> {
+    BlobLockBackend::new(azure.lock.clone())
+        .force_unlock()
+        .await
+}
+
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {

@@ -45,10 +45,10 @@ pub fn destroy_plan(plan: &Plan) -> Plan {
                 after: if delete { None } else { c.before.clone() },
                 request: delete.then(|| Request {
                     method: Method::Delete,
-                    api_version: c
-                        .request
-                        .as_ref()
-                        .map_or_else(|| c.kind.api_version().to_owned(), |r| r.api_version.clone()),
+                    api_version: c.request.as_ref().map_or_else(
+                        || c.kind.api_version().to_owned(),
+                        |r| r.api_version.clone(),
+                    ),
                     body: None,
                     aux_tenant_ids: Vec::new(),
                 }),
@@ -75,12 +75,20 @@ mod tests {
     fn deletes_owned_live_resources_only() {
         let mut plan = fixtures::mixed();
         // An adopted-but-unowned resource group must survive destroy.
-        let rg = plan.changes.iter_mut().find(|c| c.address == "resource_group.images").unwrap();
+        let rg = plan
+            .changes
+            .iter_mut()
+            .find(|c| c.address == "resource_group.images")
+            .unwrap();
         rg.owned_by_us = false;
         let d = destroy_plan(&plan);
         let action = |a: &str| d.change(a).unwrap().action;
         assert_eq!(action("resource_group.images"), Action::NoOp, "unowned");
-        assert_eq!(action("resource_group.app"), Action::NoOp, "does not exist yet");
+        assert_eq!(
+            action("resource_group.app"),
+            Action::NoOp,
+            "does not exist yet"
+        );
         assert_eq!(action("gallery.golden"), Action::Delete);
         assert_eq!(action("gallery_image.golden/ubuntu"), Action::Delete);
         assert_eq!(action("public_ip.old"), Action::Delete);
@@ -88,16 +96,26 @@ mod tests {
         assert!(d.preflight.is_empty());
         assert_eq!(d.reads, plan.reads);
         let req = d.change("gallery.golden").unwrap().request.clone().unwrap();
-        assert_eq!((req.method, req.body, req.aux_tenant_ids.len()), (Method::Delete, None, 0));
+        assert_eq!(
+            (req.method, req.body, req.aux_tenant_ids.len()),
+            (Method::Delete, None, 0)
+        );
         crate::apply::changes_of(&d).expect("a destroy plan is well formed");
     }
 
     #[test]
     fn live_tags_of_another_workspace_veto_the_planners_verdict() {
         let mut plan = fixtures::mixed();
-        let g = plan.changes.iter_mut().find(|c| c.address == "gallery.golden").unwrap();
+        let g = plan
+            .changes
+            .iter_mut()
+            .find(|c| c.address == "gallery.golden")
+            .unwrap();
         g.owned_by_us = true;
         g.before.as_mut().unwrap()["tags"] = json!({"galleon-workspace": "someone-else"});
-        assert_eq!(destroy_plan(&plan).change("gallery.golden").unwrap().action, Action::NoOp);
+        assert_eq!(
+            destroy_plan(&plan).change("gallery.golden").unwrap().action,
+            Action::NoOp
+        );
     }
 }

@@ -124,6 +124,18 @@ pub enum Outcome {
     Cancelled,
 }
 
+impl Outcome {
+    /// The process exit code: 0 success, 1 failure, 130 interrupted (128 + SIGINT, what a
+    /// shell reports for Ctrl-C).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Failed => 1,
+            Outcome::Cancelled => 130,
+        }
+    }
+}
+
 /// Counts per address: a replacement counts once, as replaced, when both halves succeeded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {

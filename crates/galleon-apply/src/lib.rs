@@ -19,7 +19,9 @@ pub mod step;
 #[cfg(test)]
 mod testing;
 
-pub use apply::{ApplyError, ApplyOptions, AzureContext, apply, apply_with, changes_of};
+pub use apply::{
+    ApplyError, ApplyOptions, AzureContext, apply, apply_with, changes_of, force_unlock,
+};
 pub use azure::{ArmReader, BlobLockBackend, ReadError, failure_of};
 pub use destroy::destroy_plan;
 pub use event::{Event, EventKind, EventSink, NullSink, Outcome, RecordingSink, Summary};

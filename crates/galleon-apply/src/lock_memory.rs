@@ -21,6 +21,8 @@ struct Lease {
     id: String,
     duration: Duration,
     expires: Instant,
+    /// Broken by `force_unlock`: free for others, never renewable, still releasable.
+    broken: bool,
 }
 
 impl MemoryLock {
@@ -31,7 +33,7 @@ impl MemoryLock {
         }
     }
 
-    /// Whether a live lease exists right now.
+    /// Whether a live lease exists right now (broken and expired ones do not count).
     pub fn is_held(&self) -> bool {
         let state = self
             .state
@@ -61,6 +63,7 @@ impl LockBackend for MemoryLock {
             id: info.id.clone(),
             duration,
             expires: Instant::now() + duration,
+            broken: false,
         });
         *content = Some(info.clone());
         Ok(info.id.clone())
@@ -72,8 +75,9 @@ impl LockBackend for MemoryLock {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match state.as_mut() {
-            // Azure renews an expired lease too, as long as nobody took the blob since.
-            Some(l) if l.id == lease_id => {
+            // Azure renews an expired lease too, as long as nobody took the blob since; a
+            // broken one never (Lease Blob: "LeaseIsBrokenAndCannotBeRenewed").
+            Some(l) if l.id == lease_id && !l.broken => {
                 l.expires = Instant::now() + l.duration;
                 Ok(())
             }
@@ -102,10 +106,16 @@ impl LockBackend for MemoryLock {
     }
 
     async fn force_unlock(&self) -> Result<Option<LockInfo>, LockError> {
-        self.state
+        let mut state = self
+            .state
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(l) = state.as_mut() {
+            // A break period of 0: free for others at once.
+            l.expires = Instant::now();
+            l.broken = true;
+        }
+        drop(state);
         Ok(self
             .content
             .lock()

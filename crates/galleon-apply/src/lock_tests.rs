@@ -109,5 +109,8 @@ async fn a_broken_lease_is_reported_lost_to_its_holder() {
     // Renewals fail from now on; the holder learns before its lease would have run out.
     tokio::time::sleep(Duration::from_secs(61)).await;
     assert!(lost.is_cancelled());
-    assert!(guard.release().await.is_err());
+    // Azure lets the holder release a broken lease ("A lease that has been broken can also be
+    // released"); what matters is that it was free for others meanwhile.
+    assert!(!store.is_held());
+    guard.release().await.unwrap();
 }
