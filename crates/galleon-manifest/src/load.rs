@@ -62,7 +62,7 @@ pub struct Manifest {
 
 /// Parser options: strict and bounded. Budgets are far above any real manifest (a 500-VM fleet
 /// is ~10k nodes) and far below what an attack needs.
-fn options() -> serde_saphyr::Options {
+pub fn parser_options() -> serde_saphyr::Options {
     let mut budget = Budget::default();
     budget.max_depth = 32;
     budget.max_nodes = 200_000;
@@ -132,7 +132,7 @@ pub fn parse_file(file: FileId, text: &str) -> Result<ManifestFile, Box<Diagnost
     {
         return Ok(ManifestFile::default());
     }
-    serde_saphyr::from_str_with_options::<ManifestFile>(text, options())
+    serde_saphyr::from_str_with_options::<ManifestFile>(text, parser_options())
         .map_err(|e| Box::new(parse_error(file, text, &e)))
 }
 
