@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use futures::future::join_all;
 use galleon_azure::{ArmClient, TenantId};
 use galleon_manifest::Workspace;
-use galleon_manifest::resolve::{Principal, Spec};
+use galleon_manifest::resolve::{ImageRef, Principal, Spec};
 use time::OffsetDateTime;
 
 use crate::lower::{LowerContext, lower_workspace};
 use crate::preflight::{PreflightInput, SignIn, checks};
-use crate::read::{ReadOptions, TenantScope, read_live};
+use crate::read::{ExternalImage, ReadOptions, TenantScope, read_external, read_live};
 use crate::{Plan, PlanError, PlanInput, build_plan};
 
 /// The Azure side of a plan: a client with every tenant's credential configured.
@@ -66,7 +66,10 @@ pub async fn plan(
         resource_graph: azure.resource_graph,
         concurrency: options.concurrency,
     };
-    let live = read_live(&azure.arm, workspace.name(), &scopes, &desired, &read).await?;
+    let mut live = read_live(&azure.arm, workspace.name(), &scopes, &desired, &read).await?;
+    let (images, external) =
+        read_external(&azure.arm, &external_images(workspace), options.concurrency).await;
+    images.into_iter().for_each(|i| live.insert(i));
     tracing::debug!(
         read = live.len(),
         declared = desired.len(),
@@ -78,6 +81,7 @@ pub async fn plan(
         desired: &by_address,
         live: &live,
         sign_ins: &sign_ins,
+        external: &external,
     });
     build_plan(PlanInput {
         workspace: workspace.name(),
@@ -141,6 +145,33 @@ fn principal_ids(
                 {
                     let oid = sign_ins.get(&r.tenant)?.as_ref().ok()?;
                     Some((r.address.to_string(), oid.clone()))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// Gallery images VMs reference without managing them, with the tenant to read each in.
+fn external_images(workspace: &Workspace) -> Vec<ExternalImage> {
+    workspace
+        .resources()
+        .iter()
+        .filter_map(|r| match &r.spec {
+            Spec::Vm(vm) => match &vm.image {
+                ImageRef::External { arm_id }
+                    if arm_id.to_ascii_lowercase().contains("/galleries/") =>
+                {
+                    let (tenant, tenant_id) = match &r.image_tenant {
+                        Some(t) => (t.key.clone(), t.tenant_id.clone()),
+                        None => (r.tenant.clone(), r.tenant_id.clone()),
+                    };
+                    Some(ExternalImage {
+                        tenant,
+                        tenant_id,
+                        arm_id: arm_id.clone(),
+                    })
                 }
                 _ => None,
             },

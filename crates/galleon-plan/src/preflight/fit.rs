@@ -9,7 +9,7 @@ pub(super) fn fit(
     def: &Value,
     vm: &Value,
     def_address: &str,
-    check: &impl Fn(&str, CheckStatus, String, String, Option<String>) -> CheckResult,
+    check: &super::image::Check<'_>,
 ) -> CheckResult {
     let p = &def["properties"];
     let os_state = p["osState"].as_str().unwrap_or("Generalized");

@@ -7,6 +7,7 @@ use galleon_manifest::Workspace;
 use serde_json::json;
 
 use super::*;
+use crate::ResourceKind;
 use crate::live::LiveResource;
 use crate::lower::{LowerContext, lower_workspace};
 
@@ -18,6 +19,7 @@ struct Scenario {
     desired: Vec<DesiredResource>,
     live: LiveState,
     sign_ins: BTreeMap<String, SignIn>,
+    external: BTreeMap<String, ExternalRead>,
 }
 
 impl Scenario {
@@ -33,6 +35,7 @@ impl Scenario {
             desired,
             live: LiveState::default(),
             sign_ins,
+            external: BTreeMap::new(),
         }
     }
 
@@ -56,6 +59,7 @@ impl Scenario {
             desired: &by_address,
             live: &self.live,
             sign_ins: &self.sign_ins,
+            external: &self.external,
         })
     }
 }
@@ -212,4 +216,109 @@ fn a_grant_whose_principal_is_unknown_fails() {
     let c = failed(&s.run(), "grant-principal");
     assert_eq!(c.address.as_deref(), Some(GRANT));
     assert!(c.message.contains("AADSTS7000215"));
+}
+
+const VERSION_ID: &str = "/subscriptions/aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa/resourceGroups/rg-golden-images/providers/Microsoft.Compute/galleries/golden_images/images/ubuntu/versions/1.0.0";
+
+/// The consumer half alone: the VM names the publisher's version by id.
+fn consumer_only() -> (tempfile::TempDir, Scenario) {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/cross-tenant");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        examples.join("tenants.yaml"),
+        dir.path().join("tenants.yaml"),
+    )
+    .unwrap();
+    let app = std::fs::read_to_string(examples.join("app.yaml"))
+        .unwrap()
+        .replace(
+            "image: golden/ubuntu/1.0.0",
+            &format!("image: {VERSION_ID}\n    image_tenant: publisher"),
+        );
+    std::fs::write(dir.path().join("app.yaml"), app).unwrap();
+    let workspace = Workspace::load(dir.path()).expect("consumer workspace loads");
+    let desired = lower_workspace(&workspace, &LowerContext::default()).unwrap();
+    let sign_ins = BTreeMap::from([("publisher".to_owned(), Ok(OID.to_owned()))]);
+    let s = Scenario {
+        workspace,
+        desired,
+        live: LiveState::default(),
+        sign_ins,
+        external: BTreeMap::new(),
+    };
+    (dir, s)
+}
+
+fn publish(s: &mut Scenario, regions: &[&str]) {
+    let definition = VERSION_ID.split("/versions/").next().unwrap();
+    let targets: Vec<_> = regions.iter().map(|r| json!({"name": r})).collect();
+    for (id, body) in [
+        (
+            VERSION_ID,
+            json!({"properties": {"provisioningState": "Succeeded", "publishingProfile": {"targetRegions": targets}}}),
+        ),
+        (
+            definition,
+            json!({"properties": {"osState": "Generalized", "hyperVGeneration": "V2",
+            "features": [{"name": "SecurityType", "value": "TrustedLaunchSupported"}]}}),
+        ),
+    ] {
+        s.live.insert(LiveResource {
+            arm_id: id.into(),
+            tenant: "publisher".into(),
+            tenant_id: "11111111-1111-4111-8111-111111111111".into(),
+            body,
+        });
+        s.external
+            .insert(id.to_ascii_lowercase(), ExternalRead::Found);
+    }
+}
+
+#[test]
+fn a_referenced_image_read_in_its_tenant_passes_every_check() {
+    let (_dir, mut s) = consumer_only();
+    publish(&mut s, &["West Europe", "North Europe"]);
+    let checks = s.run();
+    for id in [
+        "image-tenant-sign-in",
+        "image-readable",
+        "image-version-exists",
+        "image-replicated-to-vm-region",
+        "image-fits-vm",
+    ] {
+        assert_eq!(status(&checks, id), CheckStatus::Pass, "{id}: {checks:#?}");
+    }
+}
+
+#[test]
+fn a_referenced_image_in_the_wrong_regions_fails_with_the_owners_fix() {
+    let (_dir, mut s) = consumer_only();
+    publish(&mut s, &["westeurope"]);
+    let c = failed(&s.run(), "image-replicated-to-vm-region");
+    assert!(c.fix.unwrap().contains("ask the image owner to replicate"));
+}
+
+#[test]
+fn a_referenced_image_the_app_may_not_read_fails_readable_and_skips_existence() {
+    let (_dir, mut s) = consumer_only();
+    s.external.insert(
+        VERSION_ID.to_ascii_lowercase(),
+        ExternalRead::Refused("403 AuthorizationFailed".into()),
+    );
+    let checks = s.run();
+    let c = failed(&checks, "image-readable");
+    assert!(c.message.contains("403 AuthorizationFailed"));
+    assert_eq!(
+        status(&checks, "image-version-exists"),
+        CheckStatus::Skipped
+    );
+
+    let (_dir, mut s) = consumer_only();
+    s.external
+        .insert(VERSION_ID.to_ascii_lowercase(), ExternalRead::NotFound);
+    assert!(
+        failed(&s.run(), "image-version-exists")
+            .message
+            .contains("is not available in northeurope region")
+    );
 }
