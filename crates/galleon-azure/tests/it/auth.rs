@@ -375,3 +375,30 @@ async fn cloud_discovery_reads_the_metadata_endpoint() {
     // Without the extra CA the self-signed endpoint is not trusted.
     assert!(Cloud::discover(&stub.endpoint, None).await.is_err());
 }
+
+#[tokio::test]
+async fn an_unavailable_token_endpoint_is_retried() {
+    let failures = Arc::new(AtomicUsize::new(0));
+    let f = failures.clone();
+    let stub = Stub::start(move |s| {
+        if s.is_token_request() && f.fetch_add(1, Ordering::SeqCst) < 2 {
+            return Some(Reply::json(503, json!({"error": "temporarily_unavailable", "error_description": "AADSTS50196: try later"})));
+        }
+        ok_rg(s)
+    })
+    .await;
+    let client = stub_client(&stub);
+    client.get(&b(), &rg_path()).await.unwrap();
+    assert_eq!(stub.token_requests().len(), 3);
+}
+
+#[tokio::test]
+async fn discovery_refuses_plain_http() {
+    let err = Cloud::discover(&url::Url::parse("http://127.0.0.1:1/").unwrap(), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AzureError::Config(ref m) if m.contains("https")),
+        "{err:?}"
+    );
+}

@@ -235,3 +235,90 @@ async fn post_action_takes_its_result_from_location() {
         .unwrap();
     assert_eq!(r.body["groups"][0]["type"], "AADTenants");
 }
+
+#[tokio::test]
+async fn patch_follows_location_then_gets_the_original_uri() {
+    let stub = Stub::start(move |s| {
+        if s.is_token_request() {
+            return None;
+        }
+        let host = s.header("host").unwrap().to_string();
+        Some(match (s.method.as_str(), s.path.ends_with("/web")) {
+            ("PATCH", _) => Reply::empty(202).header(
+                "location",
+                &format!("https://{host}/subscriptions/{SUB_B}/operationresults/p1"),
+            ),
+            ("GET", false) => Reply::json(
+                200,
+                json!({"note": "the operation result, not the resource"}),
+            ),
+            ("GET", true) => Reply::json(200, json!({"id": s.path, "tags": {"owner": "galleon"}})),
+            _ => Reply::empty(500),
+        })
+    })
+    .await;
+    let client = stub_client(&stub);
+    let r = client
+        .patch(
+            &b(),
+            &vm_path(),
+            &json!({"tags": {"owner": "galleon"}}),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.body["tags"]["owner"], "galleon");
+    let shape: Vec<String> = stub
+        .arm_seen()
+        .iter()
+        .map(|s| format!("{} {}", s.method, s.path.rsplit('/').next().unwrap()))
+        .collect();
+    assert_eq!(shape, ["PATCH web", "GET p1", "GET web"]);
+}
+
+#[tokio::test]
+async fn a_canceled_operation_is_an_error_and_an_endless_one_times_out() {
+    let stub = Stub::start(move |s| {
+        if s.is_token_request() {
+            return None;
+        }
+        let host = s.header("host").unwrap().to_string();
+        Some(
+            match (s.method.as_str(), s.path.rsplit('/').next().unwrap()) {
+                ("PUT", "web") => Reply::json(201, json!({})).header(
+                    "azure-asyncoperation",
+                    &format!("https://{host}/subscriptions/{SUB_B}/operations/cancel"),
+                ),
+                ("PUT", _) => Reply::json(201, json!({})).header(
+                    "azure-asyncoperation",
+                    &format!("https://{host}/subscriptions/{SUB_B}/operations/forever"),
+                ),
+                (_, "cancel") => Reply::json(200, json!({"status": "Canceled"})),
+                _ => Reply::json(200, json!({"status": "InProgress"})),
+            },
+        )
+    })
+    .await;
+    let client = stub_client(&stub);
+    let err = client
+        .put(&b(), &vm_path(), &json!({}), &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AzureError::LroFailed { status, .. } if status == "Canceled"),
+        "{err:?}"
+    );
+
+    let mut options = crate::fast_options();
+    options.lro.max_wait = Duration::from_millis(300);
+    let client = galleon_azure::ArmClient::new(stub.cloud(), options).unwrap();
+    client
+        .configure_credentials(&[crate::secret_spec(crate::TENANT_B)])
+        .unwrap();
+    let other = format!("{}2", vm_path());
+    let err = client.put(&b(), &other, &json!({}), &[]).await.unwrap_err();
+    assert!(
+        matches!(err, AzureError::Timeout { limit, .. } if limit == Duration::from_millis(300)),
+        "{err:?}"
+    );
+}
