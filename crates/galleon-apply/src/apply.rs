@@ -169,10 +169,36 @@ pub fn changes_of(plan: &Plan) -> Result<Vec<Change<ResourceChange>>, ApplyError
             subscription: c.subscription.clone(),
             action,
             depends_on: c.depends_on.clone(),
+            referenced_by: if c.action == Action::Delete {
+                live_referrers(plan, &c.arm_id)
+            } else {
+                Vec::new()
+            },
             payload: c.clone(),
         });
     }
     Ok(out)
+}
+
+/// Addresses of the other changes whose live body mentions `arm_id` (ARM ids compare
+/// case-insensitively). Only deletions ask, and they are few, so a scan is cheap enough.
+fn live_referrers(plan: &Plan, arm_id: &str) -> Vec<String> {
+    // The id itself, or a child of it (a subnet of a network being deleted).
+    let (exact, child) = (
+        format!("\"{}\"", arm_id.to_ascii_lowercase()),
+        format!("\"{}/", arm_id.to_ascii_lowercase()),
+    );
+    plan.changes
+        .iter()
+        .filter(|z| !z.arm_id.eq_ignore_ascii_case(arm_id))
+        .filter(|z| {
+            z.before.as_ref().is_some_and(|b| {
+                let live = b.to_string().to_ascii_lowercase();
+                live.contains(&exact) || live.contains(&child)
+            })
+        })
+        .map(|z| z.address.clone())
+        .collect()
 }
 
 /// Applies `plan` against Azure: see [`apply_with`].

@@ -272,3 +272,64 @@ async fn ctrl_c_while_waiting_for_the_lock_writes_nothing() {
     assert!(matches!(err, ApplyError::Interrupted));
     assert!(runner_calls(&runner).is_empty());
 }
+
+#[tokio::test]
+async fn an_old_nsg_is_deleted_only_after_the_network_moved_off_it() {
+    let rg = "/subscriptions/bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb/resourceGroups/rg-app";
+    let nsg = |n: &str| format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/{n}");
+    let net = |n: &str| {
+        json!({"location": "northeurope", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+            "subnets": [{"name": "default", "properties": {"addressPrefix": "10.0.1.0/24",
+                "networkSecurityGroup": {"id": nsg(n)}}}]}})
+    };
+    let nsg_body = json!({"location": "northeurope", "properties": {"securityRules": []}});
+    let mut old = fixtures::change(
+        "nsg.old",
+        &nsg("nsg-old"),
+        None,
+        Some(nsg_body.clone()),
+        &[],
+    );
+    old.owned_by_us = true;
+    let plan = galleon_plan::Plan::new(
+        "cross-tenant",
+        time::OffsetDateTime::UNIX_EPOCH,
+        vec![
+            old,
+            fixtures::change("nsg.new", &nsg("nsg-new"), Some(nsg_body), None, &[]),
+            fixtures::change(
+                "network.app",
+                &format!("{rg}/providers/Microsoft.Network/virtualNetworks/vnet-app"),
+                Some(net("nsg-new")),
+                Some(net("nsg-old")),
+                &["nsg.new"],
+            ),
+        ],
+        Vec::new(),
+        Vec::new(),
+    );
+    let changes = changes_of(&plan).unwrap();
+    assert_eq!(changes[0].referenced_by, ["network.app"]);
+    let runner = runner(FakeArm::default());
+    let opts = ApplyOptions::default();
+    let lock = Arc::new(MemoryLock::default());
+    apply_with(
+        &plan,
+        &runner,
+        &World::of(&plan),
+        lock,
+        &opts,
+        &RecordingSink::default(),
+    )
+    .await
+    .unwrap();
+    let order: Vec<String> = runner_calls(&runner)
+        .iter()
+        .map(|k| format!("{} {}", k.method, k.arm_id))
+        .collect();
+    let at = |s: &str| order.iter().position(|o| o.ends_with(s)).unwrap();
+    assert!(
+        at("nsg-new") < at("vnet-app") && at("vnet-app") < at("nsg-old"),
+        "{order:?}"
+    );
+}

@@ -93,6 +93,7 @@ fn change(address: &str, sub: &str, action: ChangeAction, deps: &[&str]) -> Chan
         subscription: sub.into(),
         action,
         depends_on: deps.iter().map(|d| d.to_string()).collect(),
+        referenced_by: Vec::new(),
         payload: sub.into(),
     }
 }

@@ -121,17 +121,31 @@ impl<P> Schedule<P> {
                 }
             };
             halves.insert(change.address.clone(), h);
-            meta.push((change.address, change.action, change.depends_on));
+            meta.push((
+                change.address,
+                change.action,
+                change.depends_on,
+                change.referenced_by,
+            ));
         }
 
         let mut edges: Vec<(usize, usize)> = Vec::new(); // (before, after)
-        for (address, action, depends_on) in &meta {
+        for (address, action, depends_on, referenced_by) in &meta {
             let me = halves[address];
             if let ChangeAction::Replace(order) = action {
                 let (up, down) = (me.up.unwrap_or_default(), me.down.unwrap_or_default());
                 match order {
                     ReplaceOrder::DeleteThenCreate => edges.push((down, up)),
                     ReplaceOrder::CreateThenDelete => edges.push((up, down)),
+                }
+            }
+            // A deletion waits for whoever still references it live to let go: by being
+            // deleted first, or by being updated away from it.
+            if let (ChangeAction::Delete, Some(down)) = (action, me.down) {
+                for r in referenced_by.iter().filter_map(|r| halves.get(r)) {
+                    if let Some(before) = r.down.or(r.up) {
+                        edges.push((before, down));
+                    }
                 }
             }
             for dep in depends_on {
@@ -206,6 +220,7 @@ mod tests {
             subscription: "sub".into(),
             action,
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            referenced_by: Vec::new(),
             payload: (),
         }
     }
@@ -279,6 +294,21 @@ mod tests {
             ["nic.web", "public_ip.web (replace: create)"]
         );
         assert_eq!(waits(&s, "nic.web"), ["public_ip.web (replace: create)"]);
+    }
+
+    #[test]
+    fn a_deletion_waits_for_live_referrers_to_let_go() {
+        let mut old_nsg = change("nsg.old", ChangeAction::Delete, &[]);
+        old_nsg.referenced_by = vec!["network.app".into(), "nic.gone".into(), "vm.other".into()];
+        let s = Schedule::build(vec![
+            change("nsg.new", ChangeAction::Create, &[]),
+            change("network.app", ChangeAction::Update, &["nsg.new"]),
+            change("nic.gone", ChangeAction::Delete, &[]),
+            old_nsg,
+        ])
+        .unwrap();
+        // vm.other is not in the plan: nothing to wait for.
+        assert_eq!(waits(&s, "nsg.old"), ["network.app", "nic.gone"]);
     }
 
     #[test]

@@ -71,6 +71,11 @@ pub struct Change<P> {
     pub action: ChangeAction,
     /// Addresses this resource references (addresses absent from the plan are ignored).
     pub depends_on: Vec<String>,
+    /// For a deletion: addresses whose *live* body still references this resource, so the
+    /// delete waits until they are updated away from it or deleted (a subnet moving to a new
+    /// NSG before the old NSG goes). Desired `depends_on` cannot say this: the reference is
+    /// exactly what the plan removes.
+    pub referenced_by: Vec<String>,
     /// What the runner needs to perform the writes (the plan's request, typically).
     pub payload: P,
 }
