@@ -409,7 +409,7 @@ impl MergeCtx<'_> {
 
 fn twice(
     sources: &Sources,
-    _section: &str,
+    section: &str,
     what: &str,
     file: FileId,
     loc: Loc,
@@ -427,5 +427,8 @@ fn twice(
         ),
     )
     .label("second definition")
-    .help("sections merge across files; each key may be defined once")
+    .help(match section {
+        "workspace" | "lock" => format!("`{section}` may appear in one file only"),
+        _ => "sections merge across files; each key may be defined once".to_owned(),
+    })
 }
