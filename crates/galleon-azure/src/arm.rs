@@ -256,7 +256,11 @@ impl ArmClient {
             )
             .await?;
         if !raw.status.is_success() {
-            return Err(self.arm_error(&raw, req.method.as_str(), req.path, req.aux_tenants));
+            let mut err = self.arm_error(&raw, req.method.as_str(), req.path, req.aux_tenants);
+            if let (AzureError::Arm(e), Some(body)) = (&mut err, req.body) {
+                e.linked_image = image_reference(body);
+            }
+            return Err(err);
         }
         if req.method == Method::GET || !req.wait {
             return ArmResponse::from_raw(&raw);
@@ -401,6 +405,17 @@ impl ArmClient {
         }
         Ok(url)
     }
+}
+
+/// The gallery image a VM or scale-set body references by id.
+fn image_reference(body: &Value) -> Option<String> {
+    [
+        "/properties/storageProfile/imageReference/id",
+        "/properties/virtualMachineProfile/storageProfile/imageReference/id",
+    ]
+    .iter()
+    .find_map(|p| body.pointer(p).and_then(Value::as_str))
+    .map(str::to_string)
 }
 
 /// The auxiliary tenants to send: without the primary tenant (ARM ignores a token for the

@@ -225,6 +225,8 @@ pub struct ArmError {
     pub principal: Option<Principal>,
     /// Tenants whose tokens went in `x-ms-authorization-auxiliary`.
     pub aux_tenants: Vec<TenantId>,
+    /// The gallery image the request body referenced (`imageReference.id`), for hints.
+    pub linked_image: Option<String>,
 }
 
 impl ArmError {
@@ -254,6 +256,7 @@ impl ArmError {
             resource_id: resource_id.to_string(),
             principal: None,
             aux_tenants: Vec::new(),
+            linked_image: None,
         }
     }
 }

@@ -158,8 +158,12 @@ fn linked_authorization_hint(e: &ArmError) -> String {
             let list: Vec<String> = e.aux_tenants.iter().map(ToString::to_string).collect();
             format!("auxiliary tokens were sent for {}", list.join(", "))
         };
+        let gallery = match e.linked_image.as_deref().and_then(gallery_of) {
+            Some(g) => format!("on gallery '{g}'"),
+            None => "on the gallery".to_string(),
+        };
         return format!(
-            "the request from tenant {current} references subscription {sub} in another tenant and {sent}: galleon must hold a token for the tenant that owns subscription {sub} (declare it under `tenants:` and reference the image by that tenant), and {} needs Reader or {GALLERY_IMAGE_READER_ROLE} on the gallery there",
+            "the request from tenant {current} references subscription {sub} in another tenant and {sent}: galleon must hold a token for the tenant that owns subscription {sub} (declare it under `tenants:` and reference the image by that tenant), and {} needs Reader or {GALLERY_IMAGE_READER_ROLE} {gallery} there",
             principal_words(e)
         );
     }
@@ -279,6 +283,8 @@ mod tests {
         assert!(h.contains("appid app-1"), "{h}");
         let mut e2 = e.clone();
         e2.aux_tenants = vec![TenantId::new("tenant-x")];
+        e2.linked_image = Some("/subscriptions/aaa/resourceGroups/rg/providers/Microsoft.Compute/galleries/golden/images/u/versions/1.0.0".into());
+        assert!(arm_hint(&e2).unwrap().contains("on gallery '/subscriptions/aaa/resourceGroups/rg/providers/Microsoft.Compute/galleries/golden' there"), "{:?}", arm_hint(&e2));
         assert!(
             arm_hint(&e2)
                 .unwrap()

@@ -191,7 +191,12 @@ async fn linked_authorization_failure_is_typed_with_principal_and_hint() {
     .await;
     let client = stub_client(&stub);
     let err = client
-        .put(&b(), &vm_path(), &json!({}), &[])
+        .put(
+            &b(),
+            &vm_path(),
+            &json!({"properties": {"storageProfile": {"imageReference": {"id": format!("/subscriptions/{SUB_A}/resourceGroups/rg-golden-images/providers/Microsoft.Compute/galleries/golden_images/images/ubuntu/versions/1.0.0")}}}}),
+            &[],
+        )
         .await
         .unwrap_err();
     let AzureError::Arm(e) = &err else {
@@ -209,6 +214,10 @@ async fn linked_authorization_failure_is_typed_with_principal_and_hint() {
     );
     let hint = err.hint().unwrap();
     assert!(hint.contains("no auxiliary token was sent"), "{hint}");
+    assert!(
+        hint.contains("galleries/golden_images'"),
+        "the gallery is named from the request body: {hint}"
+    );
     assert!(hint.contains(SUB_A), "{hint}");
     assert!(hint.contains(&format!("appid {APP}")), "{hint}");
     assert_eq!(stub.arm_seen().len(), 1, "a 403 is not retried");
