@@ -1,1 +1,20 @@
-fn main() {}
+//! The `galleon` binary: parses arguments, sets up logging, dispatches to a command.
+//!
+//! Kept thin on purpose: every command is a small module in [`commands`] over library crates,
+//! so behaviour is tested in the libraries and this file only wires things together.
+
+mod cli;
+mod commands;
+mod exit;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    logging::init(&args.global);
+    let status = commands::run(args.command, &args.global);
+    status.into()
+}

@@ -1,0 +1,86 @@
+//! Command-line syntax (clap derive). Adding a command: one variant in [`Command`] and one module
+//! in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Cross-tenant Azure image sharing as code: YAML manifests, plan, apply.
+#[derive(Debug, Parser)]
+#[command(name = "galleon", version, about, propagate_version = true)]
+#[command(after_help = "Examples:
+  galleon validate examples/cross-tenant
+  galleon graph examples/fleet --format mermaid
+  galleon schema > schemas/galleon.schema.json")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Never colour output (also: NO_COLOR=1).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a workspace without touching Azure: syntax, references, names, regions, access.
+    #[command(after_help = "Examples:
+  galleon validate                      # the workspace in the current directory
+  galleon validate examples/cross-tenant
+  galleon validate infra/images.yaml    # a single file
+
+Exit status: 0 when valid, 1 with every problem printed to stderr.")]
+    Validate(PathArg),
+    /// Print the manifest's JSON Schema (draft-07) for editors.
+    #[command(after_help = "Examples:
+  galleon schema > schemas/galleon.schema.json
+
+Reference it from a manifest's first line:
+  # yaml-language-server: $schema=../../schemas/galleon.schema.json")]
+    Schema,
+    /// Print the dependency graph of a workspace as DOT or Mermaid.
+    #[command(after_help = "Examples:
+  galleon graph examples/cross-tenant | dot -Tsvg > graph.svg
+  galleon graph examples/fleet --format mermaid")]
+    Graph(GraphArgs),
+}
+
+/// A workspace path.
+#[derive(Debug, Args)]
+pub struct PathArg {
+    /// Workspace directory (all *.yaml/*.yml in it) or a single manifest file.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+}
+
+/// Arguments of `galleon graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+/// Graph output formats.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid flowchart.
+    Mermaid,
+}
