@@ -249,7 +249,11 @@ where
         return Err(ApplyError::FailedChecks(failed));
     }
     let schedule = Schedule::build(changes_of(plan)?)?;
-    let info = LockInfo::new(&plan.workspace, &options.operation);
+    let s = &plan.summary;
+    let info = LockInfo::new(&plan.workspace, &options.operation).doing(format!(
+        "{} to add, {} to change, {} to replace, {} to destroy",
+        s.add, s.change, s.replace, s.destroy
+    ));
     let guard = tokio::select! {
         guard = lock::acquire(lock_backend, &info, &options.lock) => guard?,
         () = options.cancel.cancelled() => return Err(ApplyError::Interrupted),

@@ -162,6 +162,7 @@ async fn a_held_lock_refuses_before_anything_is_read_or_written() {
         panic!("{err:?}")
     };
     assert_eq!(h.operation, "destroy");
+    assert!(err.to_string().contains(&other.who), "{err}");
     assert!(err.hint().unwrap().contains("--lock-timeout"));
     assert!(runner_calls(&runner).is_empty());
 }

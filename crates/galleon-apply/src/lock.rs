@@ -32,6 +32,9 @@ pub struct LockInfo {
     /// When the lock was taken.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
+    /// What the holder is doing (`3 to add, 1 to destroy`), for whoever waits.
+    #[serde(default)]
+    pub what: String,
 }
 
 impl LockInfo {
@@ -53,24 +56,38 @@ impl LockInfo {
             ),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             created: OffsetDateTime::now_utc(),
+            what: String::new(),
         }
+    }
+
+    /// The same, saying what the holder is about to do.
+    #[must_use]
+    pub fn doing(mut self, what: impl Into<String>) -> Self {
+        self.what = what.into();
+        self
     }
 }
 
 fn describe(holder: &Option<Box<LockInfo>>) -> String {
-    match holder {
-        Some(h) => format!(
-            " by {} since {} (galleon {} {}, lock id {})",
-            h.who,
-            h.created
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
-            h.version,
-            h.operation,
-            h.id
-        ),
-        None => String::new(),
-    }
+    let Some(h) = holder else {
+        return String::new();
+    };
+    let what = if h.what.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", h.what)
+    };
+    let since = h
+        .created
+        .format(&time::format_description::well_known::Rfc3339);
+    format!(
+        " by {} since {} (galleon {} {}{what}; lock id {})",
+        h.who,
+        since.unwrap_or_default(),
+        h.version,
+        h.operation,
+        h.id
+    )
 }
 
 /// Why the lock could not be taken, kept or given back.

@@ -16,7 +16,7 @@ fn opts(timeout_secs: u64) -> LockOptions {
 #[tokio::test(start_paused = true)]
 async fn a_second_acquirer_fails_at_once_with_the_holders_info() {
     let store = Arc::new(MemoryLock::default());
-    let first = LockInfo::new("cross-tenant", "apply");
+    let first = LockInfo::new("cross-tenant", "apply").doing("2 to add");
     let guard = acquire(Arc::clone(&store), &first, &opts(0)).await.unwrap();
     let err = acquire(
         Arc::clone(&store),
@@ -38,7 +38,10 @@ async fn a_second_acquirer_fails_at_once_with_the_holders_info() {
         text.starts_with("the apply lock of workspace cross-tenant is held by "),
         "{text}"
     );
-    assert!(text.contains(&first.id) && text.contains("apply"), "{text}");
+    assert!(
+        text.contains(&first.id) && text.contains("apply: 2 to add"),
+        "{text}"
+    );
     assert!(err.hint().unwrap().contains("force-unlock"));
     guard.release().await.unwrap();
     assert!(!store.is_held());
