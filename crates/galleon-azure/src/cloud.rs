@@ -206,6 +206,33 @@ impl Cloud {
         })
     }
 
+    /// The cloud galleon is pointed at: `endpoint` (`--endpoint` / `GALLEON_ENDPOINT`) is
+    /// discovered with the extra CA read from `ca_file` (`--ca-file` / `GALLEON_CA_FILE`);
+    /// without an endpoint, the public cloud (docs/architecture.md, "Pointing galleon at a
+    /// cloud").
+    pub async fn resolve(
+        endpoint: Option<&str>,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Cloud, AzureError> {
+        let ca_pem = match ca_file {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                AzureError::Config(format!("cannot read CA file {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
+        match endpoint {
+            Some(ep) => {
+                let url = Url::parse(ep)
+                    .map_err(|e| AzureError::Config(format!("invalid endpoint '{ep}': {e}")))?;
+                Cloud::discover(&url, ca_pem.as_deref()).await
+            }
+            None if ca_pem.is_some() => Err(AzureError::Config(
+                "a CA file is only used with an endpoint".into(),
+            )),
+            None => Ok(Cloud::AzureCloud),
+        }
+    }
+
     /// Builds a custom cloud from a metadata document. ARM's public endpoint answers with an
     /// array of clouds; a registered cloud may answer with one object. The entry whose
     /// `resourceManager` is `endpoint` wins, else the first.
@@ -345,6 +372,28 @@ mod tests {
         assert_eq!(
             c.blob_endpoint("acct").unwrap().as_str(),
             "https://acct.blob.core.usgovcloudapi.net/"
+        );
+    }
+
+    #[tokio::test]
+    async fn resolve_defaults_to_the_public_cloud_and_checks_its_inputs() {
+        assert_eq!(Cloud::resolve(None, None).await.unwrap(), Cloud::AzureCloud);
+        let missing = std::path::Path::new("/nonexistent/ca.pem");
+        let err = Cloud::resolve(Some("https://127.0.0.1:1"), Some(missing))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("cannot read CA file /nonexistent/ca.pem"),
+            "{err}"
+        );
+        assert!(Cloud::resolve(Some("not a url"), None).await.is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "x").unwrap();
+        assert!(
+            Cloud::resolve(None, Some(&ca)).await.is_err(),
+            "a CA without an endpoint is a mistake"
         );
     }
 
