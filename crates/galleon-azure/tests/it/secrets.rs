@@ -13,7 +13,13 @@ use crate::stub::{Reply, Stub};
 use crate::{CANARY, SUB_A, SUB_B, a, b, stub_client};
 
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -32,7 +38,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
     }
 }
 
-fn assert_clean(text: &str, what: &str) {
+pub fn assert_clean(text: &str, what: &str) {
     assert!(
         !text.contains(CANARY),
         "{what} leaked the client secret: {text}"
@@ -125,7 +131,7 @@ async fn no_secret_or_token_in_logs_errors_or_debug_output() {
         assert_clean(text, what);
     }
     drop(_guard);
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("azure request"), "the capture works: {logs}");
     assert_clean(&logs, "TRACE logs");
     assert!(
