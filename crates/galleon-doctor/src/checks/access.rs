@@ -288,6 +288,19 @@ pub(super) async fn target_rights<P: Probe>(setup: &Setup, probe: &P, facts: &Fa
             "ResourceGroupNotFound",
             text::resource_group_not_found(&setup.resource_group),
         ),
+        // ARM authorizes before it looks: without a role on the group (or above it) the read is
+        // refused whether or not the group exists.
+        Err(f) if f.status() == Some(403) => Check::fail(
+            "target.resource_group",
+            5,
+            rg_title,
+            format!("{}: the app may not read it, so whether it exists is hidden", f.code()),
+            format!(
+                "grant the app a role on the resource group (or its subscription) in tenant {}, creating the group if it does not exist: `az group create --subscription {} --name {} --location {}`",
+                setup.target_tenant, setup.target_subscription, setup.resource_group, setup.region
+            ),
+        )
+        .with_azure(Some(f.answer)),
         Err(f) => Check::skip(
             "target.resource_group",
             5,

@@ -106,9 +106,22 @@ pub(super) async fn rights_at<P: Probe>(
     };
     let filter = format!("principalId eq '{oid}'");
     let path = format!("{scope}/providers/Microsoft.Authorization/roleAssignments");
-    let body = probe
+    let body = match probe
         .get(tenant, &path, Some(AUTHZ_API), &[("$filter", &filter)])
-        .await?;
+        .await
+    {
+        Ok(body) => body,
+        // Every built-in role that grants anything also reads role assignments, so a refusal
+        // means the app holds no role here at all.
+        Err(f) if f.status() == Some(403) => {
+            return Ok(Rights {
+                perms: Vec::new(),
+                source: "the app holds no role here: it may not even read the role assignments"
+                    .into(),
+            });
+        }
+        Err(f) => return Err(f),
+    };
     let mut rights = Rights {
         source: "the app's role assignments".into(),
         ..Rights::default()
