@@ -403,6 +403,20 @@ impl<'a> Builder<'a> {
                         continue;
                     }
                     let client_id = self.client_ids.get(&app.value).cloned().flatten();
+                    let tenant_resolved = self.client_ids.contains_key(&app.value);
+                    if tenant_resolved && client_id.is_none() {
+                        self.diags.push(
+                            Diagnostic::at(
+                                Code::InvalidAuth,
+                                item.file,
+                                app.loc,
+                                format!("tenant `{}` signs in without an app, so there is no app to grant a role to", app.value),
+                            )
+                            .label("no client_id for this tenant")
+                            .help("give the tenant's auth a client_id (client_secret or federated_token_file), or grant by principal_id"),
+                        );
+                        continue;
+                    }
                     (
                         Principal::App {
                             tenant: app.value.clone(),

@@ -279,6 +279,30 @@ impl Builder<'_> {
         let vm = &item.value;
         let reference = &vm.image;
         if reference.value.starts_with("/subscriptions/") {
+            // Only a gallery image (latest), a gallery image version or a managed image can be
+            // booted by id (imageReference.id).
+            let kind =
+                crate::validate::images::arm_type(&reference.value).map(|t| t.to_lowercase());
+            if !matches!(
+                kind.as_deref(),
+                Some(
+                    "microsoft.compute/galleries/images"
+                        | "microsoft.compute/galleries/images/versions"
+                        | "microsoft.compute/images"
+                )
+            ) {
+                self.diags.push(
+                    Diagnostic::at(
+                        Code::InvalidReference,
+                        item.file,
+                        reference.loc,
+                        "this ARM id is not an image a VM can boot from",
+                    )
+                    .label("expected a gallery image, gallery image version or managed image id")
+                    .help("e.g. /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<g>/images/<i>/versions/<v>"),
+                );
+                return None;
+            }
             let tenant = match &vm.image_tenant {
                 Some(t) => {
                     let Some(spec) = self.m.tenants.get(&t.value) else {
@@ -310,6 +334,18 @@ impl Builder<'_> {
                 os_type: None,
                 depends: vec![],
             });
+        }
+        if let Some(t) = &vm.image_tenant {
+            self.diags.push(
+                Diagnostic::at(
+                    Code::InvalidValue,
+                    item.file,
+                    t.loc,
+                    "image_tenant only applies to an image given by ARM id",
+                )
+                .label("not used for a gallery image of this workspace")
+                .help("the tenant of a managed image is its gallery's tenant; remove image_tenant"),
+            );
         }
         let parts: Vec<&str> = reference.value.split('/').collect();
         let [gallery, image, version] = parts[..] else {

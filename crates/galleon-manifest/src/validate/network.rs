@@ -195,8 +195,39 @@ pub fn check(m: &Manifest, out: &mut Vec<Diagnostic>) {
                 );
             }
             used.push((p.value, rule.direction.value, rule.name.value.as_str()));
+            let ports = [Some(&rule.destination_port), rule.source_port.as_ref()];
+            for port in ports.into_iter().flatten() {
+                if let Err(why) = check_ports(&port.value) {
+                    out.push(
+                        Diagnostic::at(
+                            Code::InvalidValue,
+                            item.file,
+                            port.loc,
+                            format!("port `{}` of rule `{}` {why}", port.value, rule.name.value),
+                        )
+                        .label("expected *, a port, or a range like 8000-8080"),
+                    );
+                }
+            }
         }
     }
+}
+
+/// A port spec: `*`, `N`, `N-M`, or a comma-separated list of those, ports 0-65535.
+pub fn check_ports(spec: &str) -> Result<(), String> {
+    if spec == "*" {
+        return Ok(());
+    }
+    for part in spec.split(',').map(str::trim) {
+        let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+        let (Ok(lo), Ok(hi)) = (lo.trim().parse::<u16>(), hi.trim().parse::<u16>()) else {
+            return Err("is not a port or port range".into());
+        };
+        if lo > hi {
+            return Err("is a range that ends before it starts".into());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -214,6 +245,16 @@ mod tests {
                 .unwrap()
                 .contains(&parse_cidr("fd00:1::/32").unwrap())
         );
+    }
+
+    #[test]
+    fn port_specs() {
+        for ok in ["*", "22", "8000-8080", "80,443", "0-65535"] {
+            assert!(check_ports(ok).is_ok(), "{ok}");
+        }
+        for bad in ["ssh", "70000", "90-80", "", "1-2-3"] {
+            assert!(check_ports(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -93,6 +93,10 @@ pub const SIZES: &[(&str, &[HyperVGeneration], Architecture)] = &[
     ),
 ];
 
+/// Key types Azure accepts for Linux VMs: RSA and Ed25519 (Azure docs, "Supported SSH key
+/// formats", learn.microsoft.com/azure/virtual-machines/linux/mac-create-ssh-keys).
+const SSH_KEY_TYPES: &[&str] = &["ssh-rsa ", "ssh-ed25519 "];
+
 /// Whether a VM of `vm` security type may boot an image declaring `image`.
 pub fn security_fits(image: ImageSecurityType, vm: VmSecurityType) -> bool {
     use ImageSecurityType as I;
@@ -129,6 +133,37 @@ pub fn check(
                 Diagnostic::at(Code::InlineSecret, file, k.loc, crate::resolve::INLINE_SECRET)
                     .label("this is a private key")
                     .help("give the public key (ssh-ed25519 AAAA...) or `{file: ~/.ssh/id_ed25519.pub}`; treat the pasted private key as exposed"),
+            );
+        }
+        if let Some(k) = &vm.ssh_public_key
+            && let crate::model::SshKey::Inline(key) = &k.value
+            && !SSH_KEY_TYPES
+                .iter()
+                .any(|t| key.trim_start().starts_with(t))
+        {
+            out.push(
+                Diagnostic::at(
+                    Code::InvalidValue,
+                    file,
+                    k.loc,
+                    "ssh_public_key is not an OpenSSH public key Azure accepts",
+                )
+                .label("expected `ssh-rsa AAAA...` or `ssh-ed25519 AAAA...`")
+                .help("Azure accepts RSA (2048 bits or more) and Ed25519 keys in OpenSSH format"),
+            );
+        }
+        if let Some(size) = vm.os_disk.as_ref().and_then(|d| d.size_gb.as_ref())
+            && !(1..=4095).contains(&size.value)
+        {
+            out.push(
+                Diagnostic::at(
+                    Code::InvalidValue,
+                    file,
+                    size.loc,
+                    "os_disk.size_gb must be 1-4095",
+                )
+                .label("out of range")
+                .help("an OS disk is at most 4 TiB (4095 GiB)"),
             );
         }
         // All instances share image, size and tenant: check the first.
