@@ -173,3 +173,85 @@ fn fleet_expands_count_and_latest() {
     assert_eq!(tags["galleon-workspace"], "fleet");
     assert_eq!(tags["galleon-address"], "vm.central[0]");
 }
+
+const EXTERNAL: &str = r#"
+tenants:
+  pub:
+    tenant_id: 11111111-1111-4111-8111-111111111111
+    auth: { client_id: 0a0a0a0a-3333-4333-8333-333333333333, federated_token_file: /var/run/token }
+  con:
+    tenant_id: 22222222-2222-4222-8222-222222222222
+    auth: { client_id: 0a0a0a0a-3333-4333-8333-333333333333, client_secret: { env: SECRET } }
+resource_groups:
+  app: { tenant: con, subscription: bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb, location: westeurope }
+networks:
+  app: { resource_group: app, address_space: [10.0.0.0/16], subnets: { default: { address_prefix: 10.0.0.0/24 } } }
+network_interfaces:
+  web: { resource_group: app, subnet: app/default }
+virtual_machines:
+  web:
+    resource_group: app
+    size: Standard_D2s_v5
+    image: /subscriptions/aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0
+    image_tenant: pub
+    admin_username: azureuser
+    network_interface: web
+lock:
+  tenant: con
+  subscription: bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb
+  resource_group: rg-state
+  storage_account: galleonstate
+"#;
+
+#[test]
+fn external_image_in_another_tenant_is_a_cross_tenant_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.yaml");
+    std::fs::write(&file, EXTERNAL).unwrap();
+    let ws = Workspace::load(&file).unwrap_or_else(|d| panic!("{d}"));
+    // A single file takes its directory's name.
+    assert_eq!(ws.name(), dir.path().file_name().unwrap().to_str().unwrap());
+    let vm = ws.resource(&addr("vm.web")).unwrap();
+    assert_eq!(
+        vm.image_tenant.as_ref().unwrap().tenant_id,
+        "11111111-1111-4111-8111-111111111111"
+    );
+    let Spec::Vm(spec) = &vm.spec else { panic!() };
+    assert!(matches!(spec.image, ImageRef::External { .. }));
+    assert_eq!(
+        spec.grant, None,
+        "no managed gallery, so no grant to depend on"
+    );
+    assert_eq!(vm.depends_on, [addr("resource_group.app"), addr("nic.web")]);
+    let nic = ws.resource(&addr("nic.web")).unwrap();
+    assert_eq!(nic.name, "web", "an explicit NIC keeps its own name");
+
+    use galleon_manifest::model::{SecretSource, TokenFile};
+    use galleon_manifest::resolve::AuthMethod;
+    assert_eq!(
+        ws.tenant("pub").unwrap().auth,
+        AuthMethod::FederatedToken {
+            client_id: "0a0a0a0a-3333-4333-8333-333333333333".into(),
+            token_file: TokenFile::Path("/var/run/token".into()),
+        }
+    );
+    assert_eq!(
+        ws.tenant("con").unwrap().auth,
+        AuthMethod::ClientSecret {
+            client_id: "0a0a0a0a-3333-4333-8333-333333333333".into(),
+            secret: SecretSource::Env("SECRET".into()),
+        }
+    );
+    let lock = ws.lock().unwrap();
+    assert_eq!(lock.container, "galleon-locks");
+    assert_eq!(lock.storage_account, "galleonstate");
+}
+
+#[test]
+fn same_tenant_external_image_has_no_image_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = EXTERNAL.replace("    image_tenant: pub\n", "");
+    std::fs::write(dir.path().join("one.yaml"), text).unwrap();
+    let ws = Workspace::load(dir.path()).unwrap_or_else(|d| panic!("{d}"));
+    assert!(ws.resource(&addr("vm.web")).unwrap().image_tenant.is_none());
+}
