@@ -26,7 +26,7 @@ pub use azure::{ArmReader, BlobLockBackend, ReadError, failure_of};
 pub use destroy::destroy_plan;
 pub use event::{Event, EventKind, EventSink, NullSink, Outcome, RecordingSink, Summary};
 pub use executor::{ExecOptions, Progress, StepRunner, execute};
-pub use lock::{LockBackend, LockError, LockGuard, LockInfo, LockOptions};
+pub use lock::{LockBackend, LockError, LockGuard, LockInfo, LockOptions, parse_timeout};
 pub use lock_memory::MemoryLock;
 pub use runner::{ArmRunner, ArmWriter, Write};
 pub use schedule::{Schedule, ScheduleError};

@@ -183,6 +183,29 @@ impl Default for LockOptions {
     }
 }
 
+/// Parses `--lock-timeout`: a number with a unit (`90s`, `5m`, `1h`), or `0` for no wait.
+///
+/// # Errors
+/// A message naming the accepted forms.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    if t == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?}: use 90s, 5m or 1h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("invalid duration {text:?}: use 90s, 5m or 1h")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
 /// The held lock. Renews itself until [`LockGuard::release`]; dropping it without releasing
 /// stops the renewal and lets the lease expire (the Ctrl-C-twice path).
 #[derive(Debug)]

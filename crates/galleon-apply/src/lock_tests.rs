@@ -117,3 +117,14 @@ async fn a_broken_lease_is_reported_lost_to_its_holder() {
     assert!(!store.is_held());
     guard.release().await.unwrap();
 }
+
+#[test]
+fn lock_timeouts_parse_with_units() {
+    assert_eq!(parse_timeout("0"), Ok(Duration::ZERO));
+    assert_eq!(parse_timeout("90s"), Ok(Duration::from_secs(90)));
+    assert_eq!(parse_timeout("5m"), Ok(Duration::from_secs(300)));
+    assert_eq!(parse_timeout("1h"), Ok(Duration::from_secs(3600)));
+    assert!(parse_timeout("5").is_err());
+    assert!(parse_timeout("m").is_err());
+    assert!(parse_timeout("5 min").is_err());
+}
