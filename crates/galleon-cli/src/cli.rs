@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Cross-tenant Azure image sharing as code: YAML manifests, plan, apply.
 #[derive(Debug, Parser)]
-#[command(name = "galleon", version, about, propagate_version = true)]
+#[command(name = "galleon", version, propagate_version = true)]
 #[command(after_help = "Examples:
   galleon validate examples/cross-tenant
   galleon graph examples/fleet --format mermaid
