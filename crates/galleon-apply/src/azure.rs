@@ -181,33 +181,33 @@ impl ArmWriter for ArmClient {
 }
 
 /// Re-reads resources for the stale-plan check, each with its subscription's tenant token.
+///
+/// Reads use the client's pinned api-versions, as the planner's list calls do, so that the
+/// same resource yields the same body (a newer api-version can add defaulted properties and
+/// would make an untouched resource look changed).
 #[derive(Debug)]
 pub struct ArmReader {
     client: ArmClient,
     tenant_of_subscription: HashMap<String, TenantId>,
-    api_version_of: HashMap<String, String>,
 }
 
 impl ArmReader {
-    /// A reader for the resources `plan` read. Tenants are known per subscription from the
-    /// plan's changes; api-versions per resource from its requests (else the pinned one).
+    /// A reader for the resources `plan` read; tenants are known per subscription from the
+    /// plan's changes (the planner fingerprints exactly the resources it changes or keeps).
     pub fn for_plan(client: ArmClient, plan: &Plan) -> Self {
-        let mut tenant_of_subscription = HashMap::new();
-        let mut api_version_of = HashMap::new();
-        for c in &plan.changes {
-            tenant_of_subscription.insert(
-                c.subscription.to_ascii_lowercase(),
-                TenantId::new(&c.tenant_id),
-            );
-            api_version_of.insert(
-                c.arm_id.to_ascii_lowercase(),
-                c.kind.api_version().to_owned(),
-            );
-        }
+        let tenant_of_subscription = plan
+            .changes
+            .iter()
+            .map(|c| {
+                (
+                    c.subscription.to_ascii_lowercase(),
+                    TenantId::new(&c.tenant_id),
+                )
+            })
+            .collect();
         Self {
             client,
             tenant_of_subscription,
-            api_version_of,
         }
     }
 }
@@ -234,15 +234,7 @@ impl LiveReader for ArmReader {
             .tenant_of_subscription
             .get(&sub)
             .ok_or_else(|| ReadError::UnknownTenant(arm_id.to_owned()))?;
-        let api_version = self
-            .api_version_of
-            .get(&arm_id.to_ascii_lowercase())
-            .map(String::as_str);
-        let request = ArmRequest {
-            api_version,
-            ..ArmRequest::new(Method::GET, tenant, arm_id)
-        };
-        match self.client.send(request).await {
+        match self.client.get(tenant, arm_id).await {
             Ok(resp) => Ok(Fingerprint::of(arm_id, Some(&resp.body)).state),
             Err(e) if e.is_not_found() => Ok(FingerprintState::Absent),
             Err(e) => Err(e.into()),
