@@ -30,7 +30,7 @@ pub use lock::{LockBackend, LockError, LockGuard, LockInfo, LockOptions, parse_t
 pub use lock_memory::MemoryLock;
 pub use runner::{ArmRunner, ArmWriter, Write};
 pub use schedule::{Schedule, ScheduleError};
-pub use sink::{JsonSink, LiveSink, PlainSink};
+pub use sink::{JsonSink, LiveSink, PlainSink, View};
 pub use stale::{Drift, LiveReader, Moved, StaleError, check_fresh};
 pub use step::{Change, ChangeAction, Op, ReplaceOrder, StepFailure, StepId};
 pub use tokio_util::sync::CancellationToken;

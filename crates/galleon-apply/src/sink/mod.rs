@@ -14,8 +14,37 @@ pub use plain::PlainSink;
 
 use std::time::Duration;
 
-use crate::event::{EventKind, Outcome, Summary};
+use crate::event::{EventKind, EventSink, Outcome, Summary};
 use crate::step::{Op, StepId};
+
+/// How the user asked to see the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// `--json`: machine events on stdout.
+    Json,
+    /// Live spinners on stderr when it is a terminal and colour is allowed, else plain lines.
+    Human {
+        /// `--no-color` (or `NO_COLOR` set): plain lines even on a terminal.
+        no_color: bool,
+    },
+}
+
+/// The sink for `view`: JSON on stdout; the live view on a colour terminal (stderr); plain
+/// lines on stdout otherwise (CI logs, pipes), so `galleon apply | tee log` keeps everything.
+pub fn for_view(view: View) -> Box<dyn EventSink> {
+    use std::io::IsTerminal;
+    match view {
+        View::Json => Box::new(JsonSink::new(std::io::stdout())),
+        View::Human { no_color } => {
+            let no_color = no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            if !no_color && std::io::stderr().is_terminal() {
+                Box::new(LiveSink::stderr())
+            } else {
+                Box::new(PlainSink::new(std::io::stdout()))
+            }
+        }
+    }
+}
 
 /// "creating", "deleting", ...: what a running step is doing.
 pub(crate) fn doing(step: &StepId) -> &'static str {
