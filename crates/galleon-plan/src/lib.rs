@@ -5,6 +5,7 @@
 //! never recomputed downstream: renderers print it, apply executes it.
 
 mod action;
+mod credentials;
 pub mod diff;
 mod error;
 #[cfg(any(test, feature = "fixtures"))]
@@ -20,6 +21,7 @@ pub mod read;
 mod run;
 
 pub use action::Action;
+pub use credentials::credential_specs;
 pub use error::PlanError;
 pub use kind::ResourceKind;
 pub use model::{

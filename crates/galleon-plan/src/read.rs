@@ -306,8 +306,11 @@ async fn list_all(
     for (c, result) in results {
         match result {
             Ok(items) => out.push((c, items)),
-            // The group (or gallery) does not exist yet: nothing to see there.
-            Err(e) if e.is_not_found() => out.push((c, Vec::new())),
+            // The group (or gallery, or image) does not exist yet: nothing to see there. A
+            // subscription that is not found is an error: its resources would look absent.
+            Err(e) if e.is_not_found() && !c.path.ends_with("/resourcegroups") => {
+                out.push((c, Vec::new()));
+            }
             Err(source) => {
                 return Err(PlanError::Read {
                     what: c.path,
