@@ -134,8 +134,58 @@ pub fn code_hint(code: &str, message: &str) -> Option<String> {
         "ResourceGroupNotFound" => {
             "the resource group does not exist yet: apply the plan that creates it first"
         }
+        // The rest of the cross-tenant scenario's messages (arm-errors.md §§3, 4.7, 5.1, 6;
+        // listed with their causes in docs/troubleshooting.md).
+        "InvalidParameter" if message.contains("imageReference") => {
+            "the VM's image reference is not usable: give the gallery image's full ARM id (…/galleries/<g>/images/<i>[/versions/<v>])"
+        }
+        "BadRequest" if message.contains("is not a valid resource reference") => {
+            "an id in the request is malformed: check the image and network ids are full ARM ids"
+        }
+        "LinkedInvalidPropertyId" => {
+            "an id in the request is not a full ARM id: reference the image by /subscriptions/<s>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<g>/images/<i>[/versions/<v>]"
+        }
+        "InvalidAuthenticationToken" if message.contains("'oid'") => {
+            "the app has no service principal in the token's tenant: an admin must consent, or run `az ad sp create --id <app>` there"
+        }
+        "InvalidAuthenticationToken" => {
+            "ARM could not verify the token: it was issued by another cloud's Entra ID; check --endpoint"
+        }
+        "InvalidAuthenticationTokenAudience" => {
+            "the token was issued for another resource or cloud: check --endpoint (galleon reads the audience from the cloud's metadata)"
+        }
+        "AuthenticationFailed" | "AuthenticationFailedInvalidHeader" => {
+            "the request reached ARM without a valid Authorization header: a proxy between galleon and Azure may strip or rewrite it"
+        }
+        "SubscriptionNotFound" => {
+            "the subscription does not exist in this cloud: check the resource group's `subscription:` and --endpoint"
+        }
+        "ResourceNotFound" => {
+            "the resource does not exist: check its name, or apply the plan that creates it"
+        }
+        "ParentResourceNotFound" => {
+            "the parent (gallery, image definition, network) does not exist yet: declare it in the workspace so galleon creates it first"
+        }
+        "NotAvailableForSubscription" => {
+            "the subscription may not deploy this VM size in this region: pick another size or region"
+        }
         // These codes mean many things; only the messages matched above get a hint.
         "InvalidParameter" | "BadRequest" => return None,
+        // Messages whose error code Azure's documentation does not give (arm-errors.md §9).
+        _ if message.contains("There is no latest image version exists") => {
+            "every version of the image definition is excluded from latest: set exclude_from_latest to false on one version, or reference a version"
+        }
+        _ if message.contains("Subscription not authorized to access this image") => {
+            "the VM's subscription may not use this image: grant the app Reader on the gallery in the image's tenant (a gallery_grant)"
+        }
+        _ if message.contains("than the parent gallery image plan") => {
+            "the image definition lacks its source's purchase plan: recreate the definition with the same plan"
+        }
+        _ if message.contains("Disk encryption set")
+            && message.contains("cannot be used with resource") =>
+        {
+            "the image version is encrypted with a disk encryption set from another subscription: publish a version whose encryption set is in the VM's subscription"
+        }
         _ => {
             return catalogue()
                 .iter()
@@ -359,6 +409,46 @@ mod tests {
                 .unwrap()
                 .contains("tenant-b")
         );
+    }
+
+    #[test]
+    fn scenario_codes_and_codeless_messages_have_hints() {
+        for (code, message, word) in [
+            (
+                "LinkedInvalidPropertyId",
+                "Property id 'x' at path 'p' is invalid.",
+                "full ARM id",
+            ),
+            (
+                "InvalidAuthenticationToken",
+                "at least one of the claims 'puid' or 'altsecid' or 'oid' should be present",
+                "az ad sp create",
+            ),
+            (
+                "InvalidAuthenticationTokenAudience",
+                "wrong audience",
+                "--endpoint",
+            ),
+            (
+                "SubscriptionNotFound",
+                "The subscription 's' could not be found.",
+                "subscription",
+            ),
+            (
+                "InvalidParameter",
+                "The value of parameter imageReference is invalid.",
+                "full ARM id",
+            ),
+            (
+                "Unknown",
+                "There is no latest image version exists for \"/x\"",
+                "exclude_from_latest",
+            ),
+        ] {
+            let h = arm_hint(&arm(code, message)).unwrap_or_default();
+            assert!(h.contains(word), "{code}: {h}");
+        }
+        assert!(code_hint("InvalidParameter", "The value of parameter foo is invalid.").is_none());
     }
 
     #[test]

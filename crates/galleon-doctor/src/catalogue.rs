@@ -18,8 +18,12 @@ pub enum Catch {
     Doctor(&'static str),
     /// `galleon doctor` refuses the input before asking Azure anything.
     DoctorInput,
-    /// Only Azure can tell, at apply time: [`explain`] names the cause and fix.
+    /// Only Azure can tell, at apply time: galleon-azure's hint (`AzureError::hint`) names the
+    /// fix under the error, and [`explain`] the cause and manifest address.
     ApplyHint,
+    /// galleon never sends such a request (template deployments, scale sets, Marketplace
+    /// images, a user's `az login`), but another tool's failure is explained by [`explain`].
+    Explain,
 }
 
 impl Catch {
@@ -29,6 +33,7 @@ impl Catch {
             Catch::Doctor(id) => format!("doctor (`{id}`)"),
             Catch::DoctorInput => "doctor (input)".into(),
             Catch::ApplyHint => "apply hint".into(),
+            Catch::Explain => "explained (other tools)".into(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The rows of the catalogue, in the order of arm-errors.md. Samples are Azure's text with
 //! example ids; `[R]` rows in arm-errors.md are reconstructed there and marked so in `section`.
 
-use super::Catch::{ApplyHint, Doctor, DoctorInput, Validate};
+use super::Catch::{ApplyHint, Doctor, DoctorInput, Explain, Validate};
 use super::Entry;
 
 pub(super) const ENTRIES: &[Entry] = &[
@@ -219,11 +219,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         cause: "a gallery image was given as publisher/offer/sku instead of by its id",
         fix: "reference the gallery image by its ARM id",
         address: "`vm.<key>` (`image`)",
-        caught: &[
-            Validate("galleon::invalid_reference"),
-            DoctorInput,
-            ApplyHint,
-        ],
+        caught: &[Validate("galleon::invalid_reference"), DoctorInput, Explain],
         tests: &["doctor::image_id_that_is_not_a_gallery_image"],
     },
     Entry {
@@ -403,7 +399,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         cause: "a Marketplace image version was retired (gallery versions past end-of-life still deploy)",
         fix: "use a current version",
         address: "`vm.<key>` (`image`)",
-        caught: &[ApplyHint],
+        caught: &[Explain],
         tests: &[],
     },
     Entry {
@@ -416,7 +412,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         cause: "a scale set's image was swapped for one with another OS state (galleon manages no scale sets)",
         fix: "use a version of a Generalized image",
         address: "none (scale sets are outside galleon)",
-        caught: &[ApplyHint],
+        caught: &[Explain],
         tests: &[],
     },
     Entry {
@@ -511,7 +507,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         cause: "a composite answer; the details hold the real errors",
         fix: "read the details: galleon explains the first it knows",
         address: "see the details",
-        caught: &[ApplyHint],
+        caught: &[Explain],
         tests: &["catalogue::tests::wrappers_are_explained_by_their_details"],
     },
     Entry {
@@ -524,7 +520,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         cause: "an ARM template deployment (what `az vm create` and Bicep send) failed; the cross-tenant error is in its details",
         fix: "read the details: galleon explains the first it knows",
         address: "see the details",
-        caught: &[ApplyHint],
+        caught: &[Explain],
         tests: &["catalogue::tests::wrappers_are_explained_by_their_details"],
     },
     Entry {
@@ -537,7 +533,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         cause: "template preflight rejected the deployment; the inner errors hold the cause",
         fix: "read the details: galleon explains the first it knows",
         address: "see the details",
-        caught: &[ApplyHint],
+        caught: &[Explain],
         tests: &["catalogue::tests::wrappers_are_explained_by_their_details"],
     },
     Entry {
@@ -566,7 +562,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         cause: "with the Azure CLI credential: the signed-in user is not a member or guest of that tenant",
         fix: "invite the user as a guest in that tenant, or use the app's own credential (client secret or federated token)",
         address: "`tenants.<key>` (`auth`)",
-        caught: &[Doctor("sign_in.image"), Doctor("sign_in.target"), ApplyHint],
+        caught: &[Doctor("sign_in.image"), Doctor("sign_in.target"), Explain],
         tests: &["doctor::user_not_in_tenant"],
     },
 ];

@@ -190,3 +190,43 @@ fn named_tests_exist() {
         }
     }
 }
+
+/// Rows that promise an apply-time hint get one from galleon-azure's hints, which is what
+/// `galleon apply` prints under a failure (through `AzureError::hint`).
+#[test]
+fn apply_rows_have_a_galleon_azure_hint() {
+    use galleon_azure::{ArmError, AzureError, EntraError, TenantId};
+    let mut missing = Vec::new();
+    for e in entries()
+        .iter()
+        .filter(|e| e.caught.contains(&Catch::ApplyHint))
+    {
+        let code = e.codes.first().copied().unwrap_or("UnknownCode");
+        let err: AzureError = if let Some(n) = code.strip_prefix("AADSTS") {
+            EntraError {
+                status: 400,
+                error: "invalid_request".into(),
+                codes: vec![n.parse().unwrap()],
+                description: e.sample.into(),
+                tenant: TenantId::new("11111111-1111-4111-8111-111111111111"),
+                client_id: "0a0a".into(),
+                trace_id: None,
+                correlation_id: None,
+                assertion: None,
+                authority: "https://login.microsoftonline.com/".into(),
+            }
+            .into()
+        } else {
+            let body =
+                serde_json::json!({"error": {"code": code, "message": e.sample}}).to_string();
+            ArmError::from_response(e.status.unwrap_or(400), "PUT", "/subscriptions/bbbb/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/web", None, None, body.as_bytes()).into()
+        };
+        if err.hint().is_none() {
+            missing.push(e.id);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "rows without a galleon-azure hint: {missing:?}"
+    );
+}
