@@ -368,11 +368,18 @@ impl Builder<'_> {
         let g = self.lookup(item.file, &at(gallery.to_owned()), Kind::Gallery, "gallery")?;
         let def_addr = Address::new(Kind::GalleryImage, format!("{gallery}/{image}"));
         let Some(def) = self.reference(def_addr.clone()) else {
+            let prefix = format!("{gallery}/");
+            let known: Vec<String> = self
+                .out
+                .iter()
+                .filter(|r| r.address.kind == Kind::GalleryImage)
+                .filter_map(|r| r.address.name.strip_prefix(&prefix).map(str::to_owned))
+                .collect();
             self.diags.push(super::build::dangling(
                 item.file,
                 &at(format!("{gallery}/{image}")),
                 "image definition",
-                std::iter::empty(),
+                known.iter(),
             ));
             return None;
         };
