@@ -56,6 +56,15 @@ Reference it from a manifest's first line:
   galleon graph examples/cross-tenant | dot -Tsvg > graph.svg
   galleon graph examples/fleet --format mermaid")]
     Graph(GraphArgs),
+    /// Show what apply would change in Azure, with preflight checks; save it with --out.
+    #[command(after_help = "Examples:
+  galleon plan examples/cross-tenant
+  galleon plan --out plan.json          # then: galleon apply plan.json
+  galleon plan --format markdown > comment.md
+  galleon plan --detailed-exitcode      # exit 2 when there are changes
+
+Exit status: 0 success, 1 error or failed preflight check, 2 changes (with --detailed-exitcode).")]
+    Plan(PlanArgs),
 }
 
 /// A workspace path.
@@ -83,4 +92,46 @@ pub enum GraphFormat {
     Dot,
     /// Mermaid flowchart.
     Mermaid,
+}
+
+/// Arguments of `galleon plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Save the plan to FILE for `galleon apply FILE`.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Same as --format json.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 2 when the plan has changes, 0 when it has none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan only this resource and what it depends on (repeatable).
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
+    /// Also list resources that are up to date.
+    #[arg(long)]
+    pub show_unchanged: bool,
+    /// ARM endpoint of a custom cloud, e.g. the emulator.
+    #[arg(long, env = "GALLEON_ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// Extra CA certificate (PEM) to trust for --endpoint.
+    #[arg(long, env = "GALLEON_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Plan output formats.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-style text.
+    Text,
+    /// The versioned JSON format (docs/plan-json.md).
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
 }

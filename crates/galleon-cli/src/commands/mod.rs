@@ -1,6 +1,7 @@
 //! One module per command; [`run`] dispatches.
 
 mod graph;
+mod plan;
 mod schema;
 mod validate;
 
@@ -15,6 +16,7 @@ pub fn run(command: Command, global: &GlobalArgs) -> ExitStatus {
         Command::Validate(args) => validate::run(&args.path, global),
         Command::Schema => schema::run(),
         Command::Graph(args) => graph::run(&args, global),
+        Command::Plan(args) => plan::run(&args, global),
     }
 }
 

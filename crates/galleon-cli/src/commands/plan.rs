@@ -1,0 +1,105 @@
+//! `galleon plan`: read Azure, print what apply would do, optionally save it for apply.
+//!
+//! Exit codes follow terraform's `-detailed-exitcode`: 0 no changes, 2 changes (only with
+//! `--detailed-exitcode`; otherwise 0), 1 on error or when a preflight check failed.
+
+use std::io::IsTerminal;
+
+use galleon_azure::{ArmClient, ClientOptions, Cloud};
+use galleon_plan::{AzureContext, Plan, PlanOptions, credential_specs};
+use galleon_render::{TextOptions, render_json, render_markdown, render_text};
+
+use crate::cli::{GlobalArgs, PlanArgs, PlanFormat};
+use crate::exit::ExitStatus;
+
+/// Plans, renders to stdout, writes `--out`, and maps the outcome to an exit status.
+pub fn run(args: &PlanArgs, global: &GlobalArgs) -> ExitStatus {
+    let workspace = match super::load_workspace(&args.path.path, global) {
+        Ok(ws) => ws,
+        Err(status) => return status,
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&anyhow::anyhow!(e).context("cannot start the async runtime")),
+    };
+    let base = if args.path.path.is_dir() {
+        args.path.path.clone()
+    } else {
+        args.path
+            .path
+            .parent()
+            .map(ToOwned::to_owned)
+            .unwrap_or_default()
+    };
+    let outcome = runtime.block_on(async {
+        let cloud = Cloud::resolve(args.endpoint.as_deref(), args.ca_file.as_deref()).await?;
+        let arm = ArmClient::new(cloud, ClientOptions::default())?;
+        arm.configure_credentials(&credential_specs(&workspace, &base))?;
+        let azure = AzureContext {
+            arm,
+            resource_graph: true,
+        };
+        let options = PlanOptions {
+            targets: args.targets.clone(),
+            ..PlanOptions::default()
+        };
+        anyhow::Ok(galleon_plan::plan(&workspace, &azure, options).await?)
+    });
+    let plan = match outcome {
+        Ok(plan) => plan,
+        Err(e) => return fail(&e),
+    };
+    print!("{}", render(&plan, args, global));
+    if plan.has_failed_checks() {
+        eprintln!("Error: preflight checks failed; the plan was not saved and cannot be applied.");
+        return ExitStatus::Failure;
+    }
+    if let Some(out) = &args.out {
+        if let Err(e) = plan.write_file(out) {
+            return fail(&anyhow::Error::new(e));
+        }
+        eprintln!(
+            "Saved the plan to {}; apply it with `galleon apply {}`.",
+            out.display(),
+            out.display()
+        );
+    }
+    match (args.detailed_exitcode, plan.has_changes()) {
+        (true, true) => ExitStatus::ChangesPresent,
+        _ => ExitStatus::Success,
+    }
+}
+
+fn render(plan: &Plan, args: &PlanArgs, global: &GlobalArgs) -> String {
+    match (args.json, args.format) {
+        (true, _) | (false, PlanFormat::Json) => render_json(plan),
+        (false, PlanFormat::Markdown) => render_markdown(plan),
+        (false, PlanFormat::Text) => {
+            let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let color = !global.no_color && !no_color_env && std::io::stdout().is_terminal();
+            render_text(
+                plan,
+                TextOptions {
+                    color,
+                    show_unchanged: args.show_unchanged,
+                },
+            )
+        }
+    }
+}
+
+/// Prints an error with its causes (and the Azure hint, when one applies) to stderr.
+fn fail(e: &anyhow::Error) -> ExitStatus {
+    eprintln!("Error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    let hint = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<galleon_azure::AzureError>())
+        .and_then(galleon_azure::AzureError::hint);
+    if let Some(hint) = hint {
+        eprintln!("hint: {hint}");
+    }
+    ExitStatus::Failure
+}
