@@ -67,6 +67,20 @@ pub async fn force_unlock(azure: &AzureContext) -> Result<Option<LockInfo>, Lock
         .await
 }
 
+/// A token cancelled by the first Ctrl-C, for [`ApplyOptions::cancel`]. Later Ctrl-Cs are the
+/// caller's (the CLI exits at the second; the lease then expires by itself within a minute).
+pub fn cancel_on_ctrl_c() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::warn!("interrupted: no new writes start; waiting for those in flight");
+            trigger.cancel();
+        }
+    });
+    token
+}
+
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
