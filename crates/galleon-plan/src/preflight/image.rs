@@ -98,6 +98,19 @@ pub(super) fn vm_checks(
             out.push(replicated(vm, v, body, &check));
         }
     }
+    if let ImageRef::Latest {
+        definition,
+        versions,
+    } = image
+    {
+        out.push(latest(
+            input,
+            vm,
+            &definition.address.to_string(),
+            versions,
+            &check,
+        ));
+    }
     let def_body = definition.as_ref().and_then(|d| d.body(input));
     let vm_body = input.desired.get(&address).map(|d| &d.body);
     match (definition, def_body, vm_body) {
@@ -360,5 +373,57 @@ fn replicated(vm: &Resource, v: &Target, body: &Value, check: &Check<'_>) -> Che
             }
         ),
         Some(fix),
+    )
+}
+
+/// `latest` resolves, in the VM's region, to the newest version not excluded from latest
+/// (arm-errors.md §4.1, "There is no latest image version exists for ...").
+fn latest(
+    input: &PreflightInput<'_>,
+    vm: &Resource,
+    definition: &str,
+    versions: &[galleon_manifest::Address],
+    check: &Check<'_>,
+) -> CheckResult {
+    let region = norm_region(&vm.location);
+    let eligible = versions
+        .iter()
+        .filter_map(|a| input.desired.get(&a.to_string()))
+        .any(|d| {
+            let p = &d.body["properties"]["publishingProfile"];
+            let excluded = p["excludeFromLatest"].as_bool().unwrap_or(false);
+            let regions = p["targetRegions"].as_array().into_iter().flatten();
+            !excluded
+                && regions
+                    .filter_map(|r| r["name"].as_str())
+                    .any(|r| norm_region(r) == region)
+        });
+    if eligible {
+        return check(
+            "image-replicated-to-vm-region",
+            CheckStatus::Pass,
+            format!(
+                "the latest version of {definition} is available in {}",
+                vm.location
+            ),
+            String::new(),
+            None,
+        );
+    }
+    check(
+        "image-replicated-to-vm-region",
+        CheckStatus::Fail,
+        format!(
+            "no version of {definition} eligible for latest is replicated to {}",
+            vm.location
+        ),
+        format!(
+            "The gallery image {definition} is not available in {} region (GalleryImageNotFound)",
+            vm.location
+        ),
+        Some(format!(
+            "replicate a version of {definition} to {} (target_regions) with exclude_from_latest unset",
+            vm.location
+        )),
     )
 }

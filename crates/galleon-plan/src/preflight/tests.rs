@@ -322,3 +322,45 @@ fn a_referenced_image_the_app_may_not_read_fails_readable_and_skips_existence() 
             .contains("is not available in northeurope region")
     );
 }
+
+#[test]
+fn latest_needs_an_eligible_version_in_the_vm_region() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/fleet");
+    let workspace = Workspace::load(&dir).expect("fleet loads");
+    let mut desired = lower_workspace(&workspace, &LowerContext::default()).unwrap();
+    let sign_ins = BTreeMap::new();
+    let run = |desired: &[DesiredResource]| {
+        let by_address = desired.iter().map(|d| (d.address.clone(), d)).collect();
+        let live = LiveState::default();
+        let external = BTreeMap::new();
+        checks(&PreflightInput {
+            workspace: &workspace,
+            desired: &by_address,
+            live: &live,
+            sign_ins: &sign_ins,
+            external: &external,
+        })
+    };
+    let central = |checks: &[CheckResult]| {
+        checks
+            .iter()
+            .find(|c| {
+                c.id == "image-replicated-to-vm-region"
+                    && c.address.as_deref() == Some("vm.central[0]")
+            })
+            .cloned()
+    };
+    assert_eq!(
+        central(&run(&desired)).map(|c| c.status),
+        Some(CheckStatus::Pass)
+    );
+    for d in desired
+        .iter_mut()
+        .filter(|d| d.kind == ResourceKind::ImageVersion)
+    {
+        d.body["properties"]["publishingProfile"]["excludeFromLatest"] = json!(true);
+    }
+    let c = central(&run(&desired)).expect("a failure for the first central VM");
+    assert_eq!(c.status, CheckStatus::Fail);
+    assert!(c.message.contains("gallery_image.fleet/worker"));
+}
