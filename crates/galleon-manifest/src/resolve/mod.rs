@@ -6,6 +6,8 @@
 //! relation has no cycle. Later stages can therefore index and unwrap freely.
 
 pub(crate) mod build;
+mod gallery;
+mod network;
 mod tenants;
 mod types;
 mod vms;

@@ -1,6 +1,7 @@
 //! Validation rules: everything Azure would reject (or that would fail at apply time) that can be
 //! known without the network. Every rule reports every violation, with its position.
 
+pub mod compat;
 pub mod images;
 pub mod names;
 pub mod network;
