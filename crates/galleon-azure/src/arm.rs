@@ -184,6 +184,19 @@ impl ArmClient {
         self.list_from(tenant, first).await
     }
 
+    /// Like [`ArmClient::list`] with query parameters (`$filter=atScope()`, `$expand`) and an
+    /// optional api-version; `nextLink` pages keep whatever the server put in them.
+    pub async fn list_with(
+        &self,
+        tenant: &TenantId,
+        path: &str,
+        api_version: Option<&str>,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<Value>, AzureError> {
+        let first = self.url_for(path, api_version, query)?;
+        self.list_from(tenant, first).await
+    }
+
     pub(crate) async fn list_from(
         &self,
         tenant: &TenantId,

@@ -295,3 +295,30 @@ async fn paths_without_a_pinned_api_version_need_one() {
     client.send(req).await.unwrap();
     assert!(stub.arm_seen()[0].query.contains("api-version=2023-05-01"));
 }
+
+#[tokio::test]
+async fn filtered_lists_send_their_query_and_page() {
+    let stub = Stub::start(|s| {
+        if s.is_token_request() {
+            return None;
+        }
+        let host = s.header("host").unwrap().to_string();
+        Some(if s.query.contains("page=2") {
+            Reply::json(200, json!({"value": [{"name": "ra2"}]}))
+        } else {
+            assert!(s.query.contains("%24filter=atScope%28%29") || s.query.contains("$filter=atScope()"), "{}", s.query);
+            assert!(s.query.contains("api-version=2022-04-01"), "{}", s.query);
+            Reply::json(200, json!({"value": [{"name": "ra1"}], "nextLink": format!("https://{host}{}?api-version=2022-04-01&page=2", s.path)}))
+        })
+    })
+    .await;
+    let client = stub_client(&stub);
+    let path = format!(
+        "/subscriptions/{SUB_A}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/providers/Microsoft.Authorization/roleAssignments"
+    );
+    let items = client
+        .list_with(&a(), &path, None, &[("$filter", "atScope()")])
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
+}
