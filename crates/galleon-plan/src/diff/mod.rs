@@ -98,4 +98,6 @@ pub fn diff_with(rules: &Rules, desired: Option<&Value>, live: Option<&Value>) -
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
