@@ -1,4 +1,4 @@
-//! Saved plans (`galleon plan -out FILE`): an envelope with a format tag, a version and a
+//! Saved plans (`galleon plan --out FILE`): an envelope with a format tag, a version and a
 //! checksum, so that `apply FILE` refuses a file that is not a plan, is from another format
 //! version, or was damaged or edited after it was written.
 //!
@@ -59,7 +59,7 @@ pub enum PlanFileError {
     },
     /// The checksum does not match the plan: the file was corrupted or edited.
     #[error(
-        "{path} was modified after it was written (checksum mismatch): the plan cannot be trusted, run `galleon plan -out` again. \
+        "{path} was modified after it was written (checksum mismatch): the plan cannot be trusted, run `galleon plan --out` again. \
          The checksum detects corruption and edits, not a forger who recomputes it."
     )]
     ChecksumMismatch {

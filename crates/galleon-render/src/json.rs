@@ -1,4 +1,4 @@
-//! The machine-readable plan (`galleon plan -json`): a documented, versioned format
+//! The machine-readable plan (`galleon plan --json`): a documented, versioned format
 //! (`docs/plan-json.md`) whose JSON Schema (`schemas/plan.schema.json`) is generated from
 //! these types, so the schema cannot drift from what is printed without a test failing.
 //!
