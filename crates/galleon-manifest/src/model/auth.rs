@@ -18,6 +18,7 @@ use crate::span::Sp;
 #[serde(deny_unknown_fields)]
 pub struct Tenant {
     /// Directory (tenant) id, a GUID.
+    #[schemars(pattern(crate::model::GUID_PATTERN))]
     pub tenant_id: Sp<String>,
     /// How to obtain tokens for this tenant.
     pub auth: Sp<Auth>,
@@ -29,6 +30,7 @@ pub struct Tenant {
 pub struct Auth {
     /// Application (client) id of the app registration, a GUID. Required for `client_secret`
     /// and `federated_token_file`; selects a user-assigned identity for `managed_identity`.
+    #[schemars(pattern(crate::model::GUID_PATTERN))]
     pub client_id: Option<Sp<String>>,
     /// Where to read the client secret at run time: `{env: NAME}` or `{file: PATH}`.
     pub client_secret: Option<Sp<SecretSource>>,

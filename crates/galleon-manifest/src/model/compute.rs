@@ -47,6 +47,7 @@ pub struct Grant {
     /// Key of a tenant whose app (its `auth.client_id`) receives the role.
     pub app: Option<Sp<String>>,
     /// Object id (GUID) of a principal that receives the role.
+    #[schemars(pattern(crate::model::GUID_PATTERN))]
     pub principal_id: Option<Sp<String>>,
     /// `Reader` (default), `Compute Gallery Image Reader`, or a role definition GUID.
     pub role: Option<Sp<String>>,
@@ -87,6 +88,7 @@ pub struct ImageDefinition {
     /// Azure tags.
     pub tags: Option<Tags>,
     /// Versions, keyed by `Major.Minor.Patch`.
+    #[schemars(extend("propertyNames" = {"pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$"}))]
     #[serde(default)]
     pub versions: KeyedMap<ImageVersion>,
 }
@@ -164,6 +166,7 @@ pub enum Architecture {
 #[serde(deny_unknown_fields)]
 pub struct ImageVersion {
     /// ARM id of the source: a managed image, VM, disk, snapshot or another image version.
+    #[schemars(required)]
     pub source: Option<Sp<String>>,
     /// Regions to replicate to; must include the gallery's region.
     #[serde(default)]
@@ -183,6 +186,7 @@ pub struct TargetRegion {
     /// Azure region name, e.g. `westeurope`.
     pub region: Sp<String>,
     /// Replica count (default 1).
+    #[schemars(range(min = 1, max = 100))]
     pub replicas: Option<Sp<u32>>,
     /// Replica storage (default Standard_LRS).
     pub storage: Option<Sp<ReplicaStorage>>,
@@ -215,6 +219,7 @@ pub struct VirtualMachine {
     /// VM size, e.g. `Standard_D2s_v5`.
     pub size: Sp<String>,
     /// Number of identical VMs (default 1).
+    #[schemars(range(min = 1))]
     pub count: Option<Sp<u32>>,
     /// `<gallery>/<image>/<version>`, `<gallery>/<image>/latest`, or an ARM id starting with
     /// `/subscriptions/` for an image this workspace does not manage.
@@ -254,6 +259,7 @@ pub enum VmSecurityType {
 #[serde(deny_unknown_fields)]
 pub struct OsDisk {
     /// Size in GiB (default: the image's).
+    #[schemars(range(min = 1, max = 4095))]
     pub size_gb: Option<Sp<u32>>,
     /// Disk storage type.
     pub storage: Option<Sp<DiskStorage>>,

@@ -20,6 +20,10 @@ pub use network::*;
 
 use crate::span::Sp;
 
+/// What the schema says a GUID looks like (validation says it again, with a position).
+pub(crate) const GUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
 /// Azure tags (name to value).
 pub type Tags = BTreeMap<String, String>;
 
@@ -65,6 +69,7 @@ pub struct ResourceGroup {
     /// Key of the tenant it lives in.
     pub tenant: Sp<String>,
     /// Subscription id (GUID).
+    #[schemars(pattern(crate::model::GUID_PATTERN))]
     pub subscription: Sp<String>,
     /// Azure name (default: the key).
     pub name: Option<Sp<String>>,
@@ -85,6 +90,7 @@ pub struct Lock {
     /// Blob container (default `galleon-locks`).
     pub container: Option<Sp<String>>,
     /// Subscription id (GUID) of the storage account.
+    #[schemars(pattern(crate::model::GUID_PATTERN))]
     pub subscription: Sp<String>,
     /// Azure name of the storage account's resource group.
     pub resource_group: Sp<String>,

@@ -57,6 +57,7 @@ pub struct SecurityRule {
     /// Rule name.
     pub name: Sp<String>,
     /// 100-4096; lower numbers win.
+    #[schemars(range(min = 100, max = 4096))]
     pub priority: Sp<u32>,
     /// Traffic direction.
     pub direction: Sp<Direction>,
