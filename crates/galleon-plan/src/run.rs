@@ -56,6 +56,11 @@ pub async fn plan(
     azure: &AzureContext,
     options: PlanOptions,
 ) -> Result<Plan, PlanError> {
+    tracing::info!(
+        workspace = workspace.name(),
+        resources = workspace.resources().len(),
+        "planning"
+    );
     let sign_ins = sign_in(workspace, &azure.arm).await;
     let ctx = LowerContext {
         principal_ids: principal_ids(workspace, &sign_ins),
