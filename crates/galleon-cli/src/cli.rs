@@ -56,6 +56,18 @@ Reference it from a manifest's first line:
   galleon graph examples/cross-tenant | dot -Tsvg > graph.svg
   galleon graph examples/fleet --format mermaid")]
     Graph(GraphArgs),
+    /// Check a cross-tenant image setup made by hand (no manifest) and explain each failure.
+    #[command(after_help = "Examples:
+  galleon doctor --image /subscriptions/<s>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<g>/images/<i>/versions/<v> \\
+    --image-tenant <tenant A> --tenant <tenant B> --subscription <sub B> --resource-group rg-app \\
+    --location northeurope --admin-username azureuser --ssh-key ~/.ssh/id_ed25519.pub \\
+    --client-id <app> --client-secret-env GALLEON_APP_SECRET
+  galleon doctor ... --azure-cli --json
+  galleon doctor ... --emit-manifest ./workspace
+
+Exit status: 0 when every check passed, 1 when one failed (each failure has a hint).
+See docs/troubleshooting.md for every Azure error of the scenario.")]
+    Doctor(Box<crate::commands::doctor::DoctorArgs>),
     /// Show what apply would change in Azure, with preflight checks; save it with --out.
     #[command(after_help = "Examples:
   galleon plan examples/cross-tenant

@@ -61,7 +61,9 @@ pub struct Entry {
     pub address: &'static str,
     /// Where galleon catches or explains it.
     pub caught: &'static [Catch],
-    /// Tests beyond the generated one that prove it is caught (`file::name`).
+    /// Tests beyond the generated one that prove it is caught: `doctor::name` in
+    /// `galleon-doctor/tests/doctor/`, `cli::name` in `galleon-cli/tests/doctor.rs` (the binary
+    /// against the emulator), `catalogue::tests::name` here.
     pub tests: &'static [&'static str],
 }
 

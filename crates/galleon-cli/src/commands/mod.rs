@@ -1,5 +1,6 @@
 //! One module per command; [`run`] dispatches.
 
+pub mod doctor;
 mod graph;
 mod plan;
 mod schema;
@@ -16,6 +17,7 @@ pub fn run(command: Command, global: &GlobalArgs) -> ExitStatus {
         Command::Validate(args) => validate::run(&args.path, global),
         Command::Schema => schema::run(),
         Command::Graph(args) => graph::run(&args, global),
+        Command::Doctor(args) => doctor::run(&args, global),
         Command::Plan(args) => plan::run(&args, global),
     }
 }

@@ -24,6 +24,8 @@ pub(super) const ENTRIES: &[Entry] = &[
         tests: &[
             "doctor::image_tenant_has_no_service_principal",
             "doctor::image_subscription_in_another_tenant",
+            "cli::doctor_no_service_principal_in_image_tenant",
+            "cli::doctor_image_tenant_is_not_the_subscription_owner",
         ],
     },
     Entry {
@@ -54,7 +56,10 @@ pub(super) const ENTRIES: &[Entry] = &[
             Doctor("image.read"),
             ApplyHint,
         ],
-        tests: &["doctor::image_not_readable"],
+        tests: &[
+            "doctor::image_not_readable",
+            "cli::doctor_image_not_readable",
+        ],
     },
     Entry {
         id: "authorization_failed",
@@ -76,6 +81,8 @@ pub(super) const ENTRIES: &[Entry] = &[
             "doctor::no_vm_write_role",
             "doctor::no_network_join_role",
             "doctor::rights_from_role_assignments",
+            "cli::doctor_no_role_to_create_the_vm",
+            "cli::doctor_image_not_readable",
         ],
     },
     Entry {
@@ -141,7 +148,10 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "set the resource group's `tenant:` to the tenant that owns its subscription (the doctor names it)",
         address: "`resource_group.<key>` (`tenant`, `subscription`)",
         caught: &[Doctor("target.subscription_tenant"), ApplyHint],
-        tests: &["doctor::target_subscription_in_another_tenant"],
+        tests: &[
+            "doctor::target_subscription_in_another_tenant",
+            "cli::doctor_target_tenant_is_not_the_subscription_owner",
+        ],
     },
     Entry {
         id: "token_wrong_audience",
@@ -190,6 +200,8 @@ pub(super) const ENTRIES: &[Entry] = &[
             "doctor::image_version_missing",
             "doctor::image_version_still_replicating",
             "doctor::image_not_replicated_to_region",
+            "cli::doctor_image_version_missing",
+            "cli::doctor_image_not_replicated_to_region",
         ],
     },
     Entry {
@@ -207,7 +219,10 @@ pub(super) const ENTRIES: &[Entry] = &[
             Doctor("image.latest"),
             ApplyHint,
         ],
-        tests: &["doctor::latest_with_every_version_excluded"],
+        tests: &[
+            "doctor::latest_with_every_version_excluded",
+            "cli::doctor_latest_with_every_version_excluded",
+        ],
     },
     Entry {
         id: "platform_image_not_found",
@@ -220,7 +235,10 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "reference the gallery image by its ARM id",
         address: "`vm.<key>` (`image`)",
         caught: &[Validate("galleon::invalid_reference"), DoctorInput, Explain],
-        tests: &["doctor::image_id_that_is_not_a_gallery_image"],
+        tests: &[
+            "doctor::image_id_that_is_not_a_gallery_image",
+            "cli::doctor_bad_image_id_is_refused_before_any_request",
+        ],
     },
     Entry {
         id: "subscription_not_authorized_for_image",
@@ -233,7 +251,10 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "grant the app read access on the gallery, or share the gallery with the subscription",
         address: "`gallery_grant.<gallery>/<principal>/<role>` or the gallery's `sharing`",
         caught: &[Doctor("image.read"), ApplyHint],
-        tests: &["doctor::image_not_readable"],
+        tests: &[
+            "doctor::image_not_readable",
+            "cli::doctor_image_not_readable",
+        ],
     },
     Entry {
         id: "os_profile_not_allowed",
@@ -250,7 +271,10 @@ pub(super) const ENTRIES: &[Entry] = &[
             Doctor("vm.os_state"),
             ApplyHint,
         ],
-        tests: &["doctor::specialized_image_with_admin"],
+        tests: &[
+            "doctor::specialized_image_with_admin",
+            "cli::doctor_specialized_image_with_admin",
+        ],
     },
     Entry {
         id: "os_profile_missing",
@@ -267,7 +291,10 @@ pub(super) const ENTRIES: &[Entry] = &[
             Doctor("vm.os_state"),
             ApplyHint,
         ],
-        tests: &["doctor::generalized_image_without_admin"],
+        tests: &[
+            "doctor::generalized_image_without_admin",
+            "cli::doctor_generalized_image_without_admin",
+        ],
     },
     Entry {
         id: "generation_mismatch",
@@ -284,7 +311,10 @@ pub(super) const ENTRIES: &[Entry] = &[
             Doctor("vm.generation"),
             ApplyHint,
         ],
-        tests: &["doctor::gen2_image_on_gen1_size"],
+        tests: &[
+            "doctor::gen2_image_on_gen1_size",
+            "cli::doctor_gen2_image_on_gen1_size",
+        ],
     },
     Entry {
         id: "security_type_mismatch",
@@ -301,7 +331,10 @@ pub(super) const ENTRIES: &[Entry] = &[
             Doctor("vm.security_type"),
             ApplyHint,
         ],
-        tests: &["doctor::trusted_launch_image_standard_vm"],
+        tests: &[
+            "doctor::trusted_launch_image_standard_vm",
+            "cli::doctor_trusted_launch_image_standard_vm",
+        ],
     },
     Entry {
         id: "sku_not_available",
@@ -357,7 +390,10 @@ pub(super) const ENTRIES: &[Entry] = &[
             DoctorInput,
             ApplyHint,
         ],
-        tests: &["doctor::image_id_that_is_not_a_gallery_image"],
+        tests: &[
+            "doctor::image_id_that_is_not_a_gallery_image",
+            "cli::doctor_bad_image_id_is_refused_before_any_request",
+        ],
     },
     Entry {
         id: "invalid_resource_reference",
@@ -374,7 +410,10 @@ pub(super) const ENTRIES: &[Entry] = &[
             DoctorInput,
             ApplyHint,
         ],
-        tests: &["doctor::image_id_that_is_not_a_gallery_image"],
+        tests: &[
+            "doctor::image_id_that_is_not_a_gallery_image",
+            "cli::doctor_bad_image_id_is_refused_before_any_request",
+        ],
     },
     Entry {
         id: "image_reference_invalid",
@@ -387,7 +426,10 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "give the image's full gallery id",
         address: "`vm.<key>` (`image`)",
         caught: &[DoctorInput, ApplyHint],
-        tests: &["doctor::image_id_that_is_not_a_gallery_image"],
+        tests: &[
+            "doctor::image_id_that_is_not_a_gallery_image",
+            "cli::doctor_bad_image_id_is_refused_before_any_request",
+        ],
     },
     Entry {
         id: "image_version_deprecated",
@@ -452,7 +494,10 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "declare it under `resource_groups:` so galleon creates it first, or create it (`az group create`)",
         address: "`resource_group.<key>`",
         caught: &[Doctor("target.resource_group"), ApplyHint],
-        tests: &["doctor::resource_group_missing"],
+        tests: &[
+            "doctor::resource_group_missing",
+            "cli::doctor_resource_group_missing",
+        ],
     },
     Entry {
         id: "resource_not_found",
@@ -465,7 +510,10 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "check the name; for the image, ask the owner to publish the version",
         address: "the address of the resource read (`image_version.<gallery>/<image>/<version>` for the image)",
         caught: &[Doctor("image.exists"), ApplyHint],
-        tests: &["doctor::image_version_missing"],
+        tests: &[
+            "doctor::image_version_missing",
+            "cli::doctor_image_version_missing",
+        ],
     },
     Entry {
         id: "parent_resource_not_found",
@@ -493,9 +541,13 @@ pub(super) const ENTRIES: &[Entry] = &[
         caught: &[
             Validate("galleon::invalid_guid"),
             Doctor("target.subscription_tenant"),
+            Doctor("target.resource_group"),
             ApplyHint,
         ],
-        tests: &["doctor::target_subscription_unknown"],
+        tests: &[
+            "doctor::target_subscription_unknown",
+            "cli::doctor_unknown_target_subscription",
+        ],
     },
     Entry {
         id: "multiple_errors",
@@ -550,6 +602,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         tests: &[
             "doctor::image_tenant_has_no_service_principal",
             "doctor::target_tenant_has_no_service_principal",
+            "cli::doctor_no_service_principal_in_image_tenant",
         ],
     },
     Entry {

@@ -176,12 +176,18 @@ fn named_tests_exist() {
     let doctor_tests = std::fs::read_to_string(root.join("tests/doctor/main.rs"))
         .unwrap_or_default()
         + &std::fs::read_to_string(root.join("tests/doctor/conditions.rs")).unwrap_or_default();
+    let cli_tests =
+        std::fs::read_to_string(root.join("../galleon-cli/tests/doctor.rs")).unwrap_or_default();
     let own = include_str!("tests.rs");
     for e in entries() {
         for t in e.tests {
             let (file, name) = t.split_once("::").expect("file::name");
             let name = name.rsplit("::").next().unwrap();
-            let source = if file == "doctor" { &doctor_tests } else { own };
+            let source = match file {
+                "doctor" => &doctor_tests,
+                "cli" => &cli_tests,
+                _ => own,
+            };
             assert!(
                 source.contains(&format!("fn {name}(")),
                 "row {}: test {t} not found",

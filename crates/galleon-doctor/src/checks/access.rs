@@ -272,6 +272,24 @@ pub(super) async fn target_rights<P: Probe>(setup: &Setup, probe: &P, facts: &Fa
     let rg_id = setup.resource_group_id();
     let rg = match probe.get(&tenant, &rg_id, None, &[]).await {
         Ok(_) => Check::pass("target.resource_group", 5, rg_title, rg_id.clone()),
+        // When ARM's challenge named no tenant (step 2 skipped), the authenticated read is where
+        // an unknown subscription shows.
+        Err(f) if f.code() == "SubscriptionNotFound" => Check::fail(
+            "target.resource_group",
+            5,
+            rg_title,
+            format!("{}: {}", f.code(), f.answer.message),
+            format!(
+                "check the subscription id {}: it does not exist in this cloud",
+                setup.target_subscription
+            ),
+        )
+        .with_azure(Some(f.answer))
+        .predicting(
+            404,
+            "SubscriptionNotFound",
+            text::subscription_not_found(&setup.target_subscription),
+        ),
         Err(f) if f.status() == Some(404) => Check::fail(
             "target.resource_group",
             5,
