@@ -129,7 +129,13 @@ impl<P> Schedule<P> {
             ));
         }
 
-        let mut edges: Vec<(usize, usize)> = Vec::new(); // (before, after)
+        // (before, after). Hard edges must all hold; soft ones order deletions and are dropped
+        // where they would close a cycle: live bodies can reference each other both ways (a
+        // VM lists its NIC, the NIC names its VM), and refusing the whole apply for that would
+        // be worse than one deletion Azure may ask to retry.
+        let mut edges: Vec<(usize, usize)> = Vec::new();
+        let mut soft: Vec<(usize, usize)> = Vec::new();
+        let mut referrers: Vec<(usize, usize)> = Vec::new();
         for (address, action, depends_on, referenced_by) in &meta {
             let me = halves[address];
             if let ChangeAction::Replace(order) = action {
@@ -144,7 +150,7 @@ impl<P> Schedule<P> {
             if let (ChangeAction::Delete, Some(down)) = (action, me.down) {
                 for r in referenced_by.iter().filter_map(|r| halves.get(r)) {
                     if let Some(before) = r.down.or(r.up) {
-                        edges.push((before, down));
+                        referrers.push((before, down));
                     }
                 }
             }
@@ -160,7 +166,7 @@ impl<P> Schedule<P> {
                 // to its replacement (create-then-delete: the old copy goes last).
                 if let Some(dep_down) = dep_h.down {
                     if let Some(down) = me.down {
-                        edges.push((down, dep_down));
+                        soft.push((down, dep_down));
                     }
                     if dep_h.cbd
                         && let Some(up) = me.up
@@ -172,15 +178,49 @@ impl<P> Schedule<P> {
         }
         edges.sort_unstable();
         edges.dedup();
+        let mut schedule = Self { steps };
         for (before, after) in edges {
-            if before != after {
-                steps[after].waits_on.push(before);
-                steps[before].dependents.push(after);
+            schedule.link(before, after);
+        }
+        schedule.check_acyclic()?;
+        // The planner's own delete ordering first, then the live-referrer rule.
+        for (before, after) in soft.into_iter().chain(referrers) {
+            if before == after || schedule.steps[after].waits_on.contains(&before) {
+                continue;
+            }
+            if schedule.reaches(after, before) {
+                tracing::debug!(
+                    first = %schedule.steps[before].id,
+                    then = %schedule.steps[after].id,
+                    "deletion order dropped: it would close a cycle"
+                );
+                continue;
+            }
+            schedule.link(before, after);
+        }
+        Ok(schedule)
+    }
+
+    fn link(&mut self, before: usize, after: usize) {
+        if before != after {
+            self.steps[after].waits_on.push(before);
+            self.steps[before].dependents.push(after);
+        }
+    }
+
+    /// Whether `to` is reachable from `from` along existing edges.
+    fn reaches(&self, from: usize, to: usize) -> bool {
+        let mut seen = vec![false; self.steps.len()];
+        let mut stack = vec![from];
+        while let Some(i) = stack.pop() {
+            if i == to {
+                return true;
+            }
+            if !std::mem::replace(&mut seen[i], true) {
+                stack.extend(self.steps[i].dependents.iter().copied());
             }
         }
-        let schedule = Self { steps };
-        schedule.check_acyclic()?;
-        Ok(schedule)
+        false
     }
 
     /// Kahn's algorithm; whatever cannot be ordered is in (or behind) a cycle.
@@ -309,6 +349,25 @@ mod tests {
         .unwrap();
         // vm.other is not in the plan: nothing to wait for.
         assert_eq!(waits(&s, "nsg.old"), ["network.app", "nic.gone"]);
+    }
+
+    #[test]
+    fn mutual_live_references_between_deletions_do_not_block_the_apply() {
+        // The VM lists its NIC and the NIC names its VM (read-only `virtualMachine`): the
+        // first rule in plan order wins, and the other direction is dropped.
+        let mut nic = change("nic.web", ChangeAction::Delete, &["vm.web"]);
+        nic.referenced_by = vec!["vm.web".into()];
+        let mut vm = change("vm.web", ChangeAction::Delete, &["nic.web"]);
+        vm.referenced_by = vec!["nic.web".into()];
+        let s = Schedule::build(vec![vm, nic]).unwrap();
+        assert_eq!(waits(&s, "nic.web"), ["vm.web"]);
+        assert!(waits(&s, "vm.web").is_empty());
+        // Creates have no such leeway: a cycle there is the plan's error.
+        let hard = Schedule::build(vec![
+            change("a.x", ChangeAction::Create, &["b.x"]),
+            change("b.x", ChangeAction::Create, &["a.x"]),
+        ]);
+        assert!(matches!(hard, Err(ScheduleError::Cycle(_))));
     }
 
     #[test]
