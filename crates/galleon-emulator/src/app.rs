@@ -1,0 +1,269 @@
+//! The running emulator's shared parts (state, keys, providers, throttling, faults, request log)
+//! and the HTTP router that ties Entra, ARM, the data planes and the admin API together.
+//!
+//! ARM paths are case-insensitive and arbitrarily nested, so they are not routed by axum: every
+//! path not claimed by Entra, metadata or admin falls through to `arm::handle` (or a registered
+//! raw handler such as the blob data plane). One middleware applies injected faults and records
+//! the request log for everything but the admin API.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::arm::registry::{RawCtx, RawRequest, Registry};
+use crate::arm::throttle::Throttler;
+use crate::arm::{self, LoggedPrincipal, context::Principal, errors::ArmError};
+use crate::faults::{Fault, Injector};
+use crate::state::{self, State as World};
+use crate::token::Signer;
+
+/// Everything request handlers share.
+pub struct Shared {
+    /// The world.
+    pub state: Mutex<World>,
+    /// Provider routing table.
+    pub registry: Registry,
+    /// Token signing key.
+    pub signer: Signer,
+    /// Base URL (`https://127.0.0.1:PORT`).
+    pub endpoint: String,
+    /// Where state is persisted, if anywhere.
+    pub state_dir: Option<PathBuf>,
+    /// ARM token buckets.
+    pub throttler: Mutex<Throttler>,
+    /// Fault injection.
+    pub faults: Mutex<Injector>,
+    /// Request log (admin `GET requests`).
+    pub log: Mutex<Vec<LogEntry>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Writes the state to the state dir (if any). Failures are logged, not fatal: the
+    /// in-memory state stays authoritative.
+    pub fn persist(&self, state: &World) {
+        if let Some(dir) = &self.state_dir
+            && let Err(e) = state::persist(state, dir)
+        {
+            tracing::warn!(error = %e, "could not persist emulator state");
+        }
+    }
+
+    /// Locks the state (recovering from a poisoned lock: a panicking handler must not take the
+    /// emulator down with it).
+    pub fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// One logged request. Never contains token values.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    /// When it arrived.
+    #[serde(with = "time::serde::rfc3339")]
+    pub time: OffsetDateTime,
+    /// Method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Raw query string.
+    pub query: String,
+    /// Response status.
+    pub status: u16,
+    /// Names of the request headers present (lower-case).
+    pub headers: Vec<String>,
+    /// Whether `x-ms-authorization-auxiliary` was present.
+    pub auxiliary: bool,
+    /// Tenants of the auxiliary tokens (from their claims).
+    pub auxiliary_tenants: Vec<String>,
+    /// The authenticated principal, if authentication got that far.
+    pub principal: Option<Principal>,
+    /// Injected fault, if any (`throttle`, `error500`, `error503`, `drop`).
+    pub fault: Option<String>,
+}
+
+/// Marks a request whose LRO must fail (fault injection).
+#[derive(Debug, Clone, Copy)]
+pub struct FailOperation(pub bool);
+
+/// Marks a response whose connection must be dropped instead of answered.
+#[derive(Debug, Clone, Copy)]
+pub struct DropConnection;
+
+/// Builds the router.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/metadata/endpoints", get(crate::entra::metadata_endpoints))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(crate::entra::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(crate::entra::keys))
+        .route("/{tenant}/discovery/keys", get(crate::entra::keys))
+        .route("/{tenant}/oauth2/v2.0/token", post(crate::entra::token))
+        .nest("/_emulator", crate::admin::router())
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            faults_and_log,
+        ))
+        .with_state(shared)
+}
+
+async fn fallback(state: State<Arc<Shared>>, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    if let Some(handler) = state.registry.raw_handler(&path) {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, 256 * 1024 * 1024)
+            .await
+            .unwrap_or_default();
+        let query =
+            serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).unwrap_or_default();
+        let raw = RawRequest {
+            method: parts.method,
+            path,
+            query,
+            headers: parts.headers,
+            body: body.to_vec(),
+        };
+        let mut world = state.world();
+        let now = world.now();
+        let reply = handler(
+            &mut RawCtx {
+                state: &mut world,
+                signer: &state.signer,
+                now,
+                endpoint: &state.endpoint,
+            },
+            &raw,
+        );
+        state.persist(&world);
+        drop(world);
+        let mut response = Response::new(axum::body::Body::from(reply.body));
+        *response.status_mut() = reply.status;
+        for (k, v) in reply.headers {
+            if let (Ok(n), Ok(v)) = (
+                axum::http::HeaderName::from_bytes(k.as_bytes()),
+                axum::http::HeaderValue::from_str(&v),
+            ) {
+                response.headers_mut().append(n, v);
+            }
+        }
+        return response;
+    }
+    arm::handle(state, req).await
+}
+
+async fn faults_and_log(
+    State(shared): State<Arc<Shared>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    if path.starts_with("/_emulator/") {
+        return next.run(req).await;
+    }
+    let method = req.method().to_string();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let mut header_names: Vec<String> = req
+        .headers()
+        .keys()
+        .map(|k| k.as_str().to_owned())
+        .collect();
+    header_names.dedup();
+    let aux = arm::auth::auxiliary_tenants(req.headers());
+    let decision = shared
+        .faults
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .decide(&method, &path);
+    if decision.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(decision.latency_ms)).await;
+    }
+    let (response, fault) = match decision.fault {
+        Fault::None => {
+            req.extensions_mut()
+                .insert(FailOperation(decision.fail_operation));
+            (next.run(req).await, None)
+        }
+        Fault::Throttle => (
+            injected(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "The request is being throttled as the limit has been reached. Please try again later.",
+                true,
+            ),
+            Some("throttle"),
+        ),
+        Fault::Error500 => (
+            injected(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "Encountered internal server error. Please try again.",
+                false,
+            ),
+            Some("error500"),
+        ),
+        Fault::Error503 => (
+            injected(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "The server is currently unable to handle the request. Please try again later.",
+                true,
+            ),
+            Some("error503"),
+        ),
+        Fault::Drop => {
+            let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            r.extensions_mut().insert(DropConnection);
+            (r, Some("drop"))
+        }
+    };
+    let entry = LogEntry {
+        time: OffsetDateTime::now_utc(),
+        method,
+        path,
+        query,
+        status: response.status().as_u16(),
+        headers: header_names,
+        auxiliary: aux.is_some(),
+        auxiliary_tenants: aux.unwrap_or_default(),
+        principal: response
+            .extensions()
+            .get::<LoggedPrincipal>()
+            .map(|p| p.0.clone()),
+        fault: fault.map(str::to_owned),
+    };
+    shared
+        .log
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(entry);
+    response
+}
+
+fn injected(status: StatusCode, code: &str, message: &str, retry: bool) -> Response {
+    let mut e = ArmError::new(status, code, message);
+    if retry {
+        e = e.with_header("Retry-After", "1");
+    }
+    let body = Some(e.body());
+    arm::json_response(status, e.headers, body)
+}

@@ -1,0 +1,339 @@
+//! `Microsoft.Resources`: subscriptions, resource groups and the tags API — ARM's own resource
+//! types, and the worked example of the provider interface (see `providers/README.md`).
+//!
+//! Shapes: specification/resources/resource-manager/Microsoft.Resources/resources/stable/2025-04-01/resources.json
+//! (ResourceGroups_*, Tags_*AtScope) and .../subscriptions/stable/2022-12-01/subscriptions.json.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::arm::context::{ArmRequest, Ctx, Reply};
+use crate::arm::errors::ArmError;
+use crate::arm::lro::{self, Begin, Completion};
+use crate::arm::rbac;
+use crate::arm::registry::{Rbac, Registry, ResourceType};
+use crate::providers::generic::{self, PutOptions};
+use crate::state::ensure_object;
+
+/// api-versions ARM accepts for its own types (resources.json and subscriptions.json folders,
+/// plus what the official clients send: 2024-11-01 from `az group create`, 2025-04-01 from
+/// azure-mgmt-resource 24/26, 2022-12-01 from `az login`, 2016-06-01 for tenant discovery).
+pub const API_VERSIONS: &[&str] = &[
+    "2014-04-01",
+    "2014-04-01-preview",
+    "2015-01-01",
+    "2015-11-01",
+    "2016-02-01",
+    "2016-06-01",
+    "2016-07-01",
+    "2016-09-01",
+    "2017-05-10",
+    "2018-02-01",
+    "2018-05-01",
+    "2018-06-01",
+    "2019-03-01",
+    "2019-05-01",
+    "2019-05-10",
+    "2019-06-01",
+    "2019-07-01",
+    "2019-08-01",
+    "2019-10-01",
+    "2019-11-01",
+    "2020-01-01",
+    "2020-06-01",
+    "2020-08-01",
+    "2020-10-01",
+    "2021-01-01",
+    "2021-04-01",
+    "2022-01-01",
+    "2022-09-01",
+    "2022-12-01",
+    "2023-07-01",
+    "2024-03-01",
+    "2024-07-01",
+    "2024-11-01",
+    "2025-03-01",
+    "2025-04-01",
+];
+
+const RG_TYPE: &str = "Microsoft.Resources/resourceGroups";
+
+/// Registers subscriptions, resource groups and tags.
+pub fn register(r: &mut Registry) {
+    r.register(ResourceType {
+        list: Some(list_subscriptions),
+        get: Some(get_subscription),
+        rbac: Rbac::Handler,
+        needs_resource_group: false,
+        ..ResourceType::new("Microsoft.Resources", "subscriptions", API_VERSIONS)
+    });
+    r.register(ResourceType {
+        get: Some(get_group),
+        put: Some(put_group),
+        patch: Some(patch_group),
+        delete: Some(delete_group),
+        list: Some(list_groups),
+        needs_resource_group: false,
+        ..ResourceType::new(
+            "Microsoft.Resources",
+            "subscriptions/resourceGroups",
+            API_VERSIONS,
+        )
+    });
+    r.register(ResourceType {
+        get: Some(get_tags),
+        put: Some(put_tags),
+        patch: Some(patch_tags),
+        delete: Some(delete_tags),
+        rbac: Rbac::Handler,
+        // RBAC first (in the handler), then a missing group is reported by the handler.
+        needs_resource_group: false,
+        ..ResourceType::new("Microsoft.Resources", "tags", API_VERSIONS)
+    });
+}
+
+fn subscription_body(s: &crate::state::Subscription) -> Value {
+    json!({
+        "id": format!("/subscriptions/{}", s.id),
+        "authorizationSource": "RoleBased",
+        "managedByTenants": [],
+        "subscriptionId": s.id,
+        "tenantId": s.tenant,
+        "displayName": s.display_name,
+        "state": "Enabled",
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": "PayAsYouGo_2014-09-01",
+            "spendingLimit": "Off"
+        }
+    })
+}
+
+/// `GET /subscriptions`: the subscriptions of the caller's token tenant.
+fn list_subscriptions(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let items = ctx
+        .state
+        .subscriptions
+        .iter()
+        .filter(|s| s.tenant.eq_ignore_ascii_case(&ctx.caller.tenant))
+        .map(subscription_body)
+        .collect();
+    Ok(generic::page(ctx, req, items))
+}
+
+/// `GET /subscriptions/{id}` (existence and tenant were checked by the front door).
+fn get_subscription(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let id = req.path.subscription.as_deref().unwrap_or_default();
+    let s = ctx
+        .state
+        .subscription(id)
+        .ok_or_else(|| ArmError::subscription_not_found(id))?;
+    Ok(Reply::ok(subscription_body(s)))
+}
+
+fn get_group(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    ctx.state
+        .resource(&req.path.raw)
+        .map(|r| Reply::ok(r.body.clone()))
+        .ok_or_else(|| ArmError::resource_group_not_found(req.path.name().unwrap_or_default()))
+}
+
+fn patch_group(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    get_group(ctx, req)?;
+    generic::patch(ctx, req)
+}
+
+/// PUT resource group: synchronous, 201 on create, 200 on update.
+fn put_group(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let opts = PutOptions {
+        lro: false,
+        etag: false,
+        require_location: true,
+    };
+    generic::put(ctx, req, RG_TYPE, opts, |body, previous| {
+        if let Some(prev) = previous
+            && prev.location() != body["location"].as_str()
+        {
+            // resources.json: a group's location cannot change.
+            return Err(ArmError::bad_request(
+                "InvalidResourceGroupLocation",
+                format!(
+                    "Invalid resource group location '{}'. The Resource group already exists in location '{}'.",
+                    body["location"].as_str().unwrap_or_default(),
+                    prev.location().unwrap_or_default()
+                ),
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// DELETE resource group: an LRO that deletes everything inside (ARM answers 202 + Location
+/// `.../operationresults/...`).
+fn delete_group(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let Some(rg) = ctx.state.resource_mut(&req.path.raw) else {
+        return Err(ArmError::resource_group_not_found(
+            req.path.name().unwrap_or_default(),
+        ));
+    };
+    rg.set_provisioning_state("Deleting");
+    let id = rg.id.clone();
+    let sub = req.path.subscription.clone().unwrap_or_default();
+    let op = lro::start(
+        ctx,
+        Begin {
+            resource_id: id.clone(),
+            resource_type: RG_TYPE.into(),
+            location: String::new(),
+            completion: Completion::Delete { id },
+            running_status: "InProgress",
+            status_path: Some(format!("/subscriptions/{sub}/operationresults/{{id}}")),
+        },
+    );
+    // ARM's RG delete exposes only the Location form.
+    Ok(Reply::empty(StatusCode::ACCEPTED)
+        .header(
+            "Location",
+            format!(
+                "{}{}?api-version={}",
+                ctx.endpoint, op.status_path, ctx.api_version
+            ),
+        )
+        .header(
+            "Retry-After",
+            ctx.state.settings.retry_after_secs.to_string(),
+        ))
+}
+
+fn list_groups(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    generic::list(ctx, req, RG_TYPE)
+}
+
+/// The tags API authorizes either `Microsoft.Resources/tags/write` or a write on the resource.
+fn authorize_tags(ctx: &Ctx<'_>, req: &ArmRequest, write: bool) -> Result<String, ArmError> {
+    let scope = req.path.scope.clone();
+    let target_type = crate::arm::ids::type_of(&scope).unwrap_or_default();
+    let (tags_action, own_action) = if write {
+        (
+            "Microsoft.Resources/tags/write",
+            format!("{target_type}/write"),
+        )
+    } else {
+        (
+            "Microsoft.Resources/tags/read",
+            format!("{target_type}/read"),
+        )
+    };
+    let oid = &ctx.caller.object_id;
+    if rbac::is_allowed(ctx.state, oid, tags_action, &scope, false)
+        || rbac::is_allowed(ctx.state, oid, &own_action, &scope, false)
+    {
+        return Ok(scope);
+    }
+    Err(ArmError::authorization_failed(
+        ctx.caller.client_name(),
+        oid,
+        tags_action,
+        &req.path.raw,
+    ))
+}
+
+fn tags_target<'s>(ctx: &'s mut Ctx<'_>, scope: &str) -> Result<&'s mut Value, ArmError> {
+    let r = ctx.state.resource_mut(scope).ok_or_else(|| {
+        let p = crate::arm::ids::ArmPath::parse(scope);
+        match p {
+            Some(p) if p.types.len() == 2 && p.scope.is_empty() => {
+                ArmError::resource_group_not_found(p.name().unwrap_or_default())
+            }
+            Some(p) => generic::not_found(&p),
+            None => {
+                ArmError::bad_request("InvalidScope", format!("The scope '{scope}' is invalid."))
+            }
+        }
+    })?;
+    Ok(&mut r.body)
+}
+
+fn tags_reply(req: &ArmRequest, body: &Value) -> Reply {
+    let tags = body.get("tags").cloned().unwrap_or_else(|| json!({}));
+    Reply::ok(json!({
+        "id": req.path.raw,
+        "name": "default",
+        "type": "Microsoft.Resources/tags",
+        "properties": {"tags": tags},
+    }))
+}
+
+fn get_tags(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let scope = authorize_tags(ctx, req, false)?;
+    let body = tags_target(ctx, &scope)?.clone();
+    Ok(tags_reply(req, &body))
+}
+
+fn put_tags(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let scope = authorize_tags(ctx, req, true)?;
+    let tags = req
+        .body
+        .pointer("/properties/tags")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let body = tags_target(ctx, &scope)?;
+    ensure_object(body).insert("tags".into(), tags);
+    let body = body.clone();
+    Ok(tags_reply(req, &body))
+}
+
+/// PATCH tags: `operation` Merge | Replace | Delete.
+fn patch_tags(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let scope = authorize_tags(ctx, req, true)?;
+    let op = req
+        .body
+        .get("operation")
+        .and_then(Value::as_str)
+        .unwrap_or("Merge")
+        .to_owned();
+    let given = req
+        .body
+        .pointer("/properties/tags")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let body = tags_target(ctx, &scope)?;
+    let tags = ensure_object(
+        ensure_object(body)
+            .entry("tags")
+            .or_insert_with(|| json!({})),
+    );
+    match op.to_ascii_lowercase().as_str() {
+        "replace" => {
+            tags.clear();
+            tags.extend(given.as_object().cloned().unwrap_or_default());
+        }
+        "delete" => {
+            for k in given
+                .as_object()
+                .map(|m| m.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
+                tags.remove(&k);
+            }
+        }
+        "merge" => tags.extend(given.as_object().cloned().unwrap_or_default()),
+        other => {
+            return Err(ArmError::bad_request(
+                "InvalidRequestContent",
+                format!(
+                    "The tag operation '{other}' is not valid. Valid values are Merge, Replace and Delete."
+                ),
+            ));
+        }
+    }
+    let body = body.clone();
+    Ok(tags_reply(req, &body))
+}
+
+fn delete_tags(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let scope = authorize_tags(ctx, req, true)?;
+    let body = tags_target(ctx, &scope)?;
+    ensure_object(body).insert("tags".into(), json!({}));
+    Ok(Reply::empty(StatusCode::OK))
+}
