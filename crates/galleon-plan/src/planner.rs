@@ -93,6 +93,7 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         });
     }
 
+    cascade_replacements(&mut changes, desired);
     let deletes = deletions(workspace, live, &declared, desired, &mut preflight);
     changes.extend(deletes);
 
@@ -108,6 +109,43 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let mut plan = Plan::new(workspace, created_at, changes, preflight, reads);
     plan.targets = targets.to_vec();
     Ok(plan)
+}
+
+/// A replaced resource takes its existing children with it: Azure refuses to delete a gallery
+/// image that still has versions (or a gallery with images), so they are replaced too.
+fn cascade_replacements(changes: &mut [ResourceChange], desired: &[DesiredResource]) {
+    let replaced: Vec<(String, String)> = changes
+        .iter()
+        .filter(|c| c.action == Action::Replace)
+        .map(|c| {
+            (
+                format!("{}/", c.arm_id.to_ascii_lowercase()),
+                c.address.clone(),
+            )
+        })
+        .collect();
+    for change in changes.iter_mut() {
+        let id = change.arm_id.to_ascii_lowercase();
+        let Some((_, parent)) = replaced.iter().find(|(prefix, _)| id.starts_with(prefix)) else {
+            continue;
+        };
+        if !matches!(change.action, Action::NoOp | Action::Update) {
+            continue;
+        }
+        let Some(d) = desired.iter().find(|d| d.address == change.address) else {
+            continue;
+        };
+        change.action = Action::Replace;
+        change
+            .replace_reasons
+            .push(format!("replacement of {parent}"));
+        change.request = Some(Request {
+            method: Method::Put,
+            api_version: d.kind.api_version().to_owned(),
+            body: Some(d.body.clone()),
+            aux_tenant_ids: d.aux_tenant_ids.clone(),
+        });
+    }
 }
 
 /// Owned live resources that are no longer declared, each as a delete.

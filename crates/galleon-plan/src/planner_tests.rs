@@ -290,3 +290,41 @@ fn replace_and_update_carry_the_exact_put_and_aux_tenants() {
     assert_eq!(put.aux_tenant_ids, ["t1"]);
     assert!(plan.has_changes());
 }
+
+#[test]
+fn replacing_an_image_definition_replaces_its_versions() {
+    let gallery = "/subscriptions/s1/resourceGroups/rg-app/providers/Microsoft.Compute/galleries/g";
+    let image_id = format!("{gallery}/images/ubuntu");
+    let version_id = format!("{image_id}/versions/1.0.0");
+    let image = |generation: &str| {
+        tagged(
+            "gallery_image.g/ubuntu",
+            json!({"properties": {"hyperVGeneration": generation}}),
+        )
+    };
+    let version = tagged("image_version.g/ubuntu/1.0.0", json!({}));
+    let world = state(vec![
+        live(&image_id, image("V1")),
+        live(&version_id, version.clone()),
+    ]);
+    let all = [
+        desired("gallery_image.g/ubuntu", &image_id, image("V2"), &[]),
+        desired(
+            "image_version.g/ubuntu/1.0.0",
+            &version_id,
+            version,
+            &["gallery_image.g/ubuntu"],
+        ),
+    ];
+    let plan = run(&all, &world, &[]).unwrap();
+    assert_eq!(
+        actions(&plan),
+        [
+            ("gallery_image.g/ubuntu", Action::Replace),
+            ("image_version.g/ubuntu/1.0.0", Action::Replace)
+        ]
+    );
+    let v = plan.change("image_version.g/ubuntu/1.0.0").unwrap();
+    assert_eq!(v.replace_reasons, ["replacement of gallery_image.g/ubuntu"]);
+    assert_eq!(v.request.as_ref().unwrap().method, Method::Put);
+}

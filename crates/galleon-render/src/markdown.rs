@@ -128,11 +128,7 @@ fn details(out: &mut String, change: &ResourceChange) {
             .iter()
             .map(|r| format!("`{}`", code(r)))
             .collect();
-        let _ = writeln!(
-            out,
-            "Replaced because {} cannot change in place.\n",
-            reasons.join(", ")
-        );
+        let _ = writeln!(out, "Replacement forced by {}.\n", reasons.join(", "));
     }
     let mut body = String::new();
     for line in attr_lines(change) {

@@ -114,7 +114,7 @@ fn resource(out: &mut String, change: &ResourceChange, p: Painter) {
     let _ = writeln!(out, "  {}", p.paint(&comment, Style::new().bold()));
     if change.action.is_replace() && !change.replace_reasons.is_empty() {
         let why = format!(
-            "# (because {} cannot change in place)",
+            "# (replacement forced by {})",
             change.replace_reasons.join(", ")
         );
         let _ = writeln!(out, "  {}", p.paint(&why, Style::new().dimmed()));
