@@ -6,6 +6,7 @@ pub mod images;
 pub mod names;
 pub mod network;
 pub mod refs;
+pub mod tags;
 pub mod vms;
 
 use crate::diag::{Diagnostic, Sources};
@@ -34,6 +35,7 @@ pub fn check(
     network::check(m, &mut out);
     images::check(m, &mut out);
     vms::check(m, tenants, resources, &mut out);
+    tags::check(m, resources, &mut out);
     refs::check(sources, resources, &mut out);
     out
 }
