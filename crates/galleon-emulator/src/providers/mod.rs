@@ -5,11 +5,26 @@
 use crate::arm::registry::Registry;
 
 pub mod authorization;
+pub mod blob;
+pub mod blob_routes;
+pub mod compute;
+pub mod deploy_routes;
 pub mod generic;
+pub mod glue;
+pub mod graph;
+pub mod graph_routes;
+pub mod network;
+pub mod network_routes;
 pub mod resources;
+pub mod rp;
+pub mod template;
 
 /// Registers the providers beyond the ARM core (`Microsoft.Resources` resource groups/tags and
 /// `Microsoft.Authorization`, which `Registry::standard` adds itself).
 pub fn register_all(registry: &mut Registry) {
-    let _ = registry;
+    compute::routes::register(registry);
+    network_routes::register(registry);
+    deploy_routes::register(registry);
+    graph_routes::register(registry);
+    blob_routes::register(registry);
 }

@@ -4,5 +4,15 @@
 mod common;
 
 mod arm_auth;
+mod framework;
 mod identity;
 mod resource_groups;
+
+// Compute, Network, Resource Graph, deployments and blob (second engineer).
+mod blob;
+mod deployments;
+mod gallery;
+mod graph;
+mod network;
+mod vm;
+mod world;

@@ -1,0 +1,310 @@
+//! `Microsoft.Resources/deployments` at resource-group scope, as `az vm create` uses them: the
+//! PUT validates and evaluates the template synchronously (400 `InvalidTemplate`), answers 201
+//! `Accepted` with `Azure-AsyncOperation` `.../deployments/{name}/operationStatuses/{id}`
+//! (status `Running`), and when the operation runs its resources go through the same handlers
+//! as direct calls, in `dependsOn` order, as the deploying principal with the auxiliary tokens
+//! of the PUT. A failure ends the operation `Failed` with `DeploymentFailed` wrapping the
+//! resource's error (arm-errors.md §0, §7; Azure/bicep#17206).
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::arm::context::{ArmRequest, Ctx, Principal, Reply};
+use crate::arm::errors::ArmError;
+use crate::arm::ids::ArmPath;
+use crate::arm::lro::{self, Begin, Completion};
+use crate::arm::rbac;
+use crate::arm::registry::{HookCtx, Registry, ResourceType};
+use crate::providers::glue;
+use crate::providers::template::{self, Scope};
+
+/// Deployments api-versions (specification/resources/resource-manager/Microsoft.Resources/
+/// deployments/stable/*); az 2.91 sends 2024-11-01.
+pub const DEPLOYMENT_VERSIONS: &[&str] = &[
+    "2019-10-01",
+    "2020-06-01",
+    "2020-10-01",
+    "2021-01-01",
+    "2021-04-01",
+    "2022-09-01",
+    "2023-07-01",
+    "2024-03-01",
+    "2024-07-01",
+    "2024-11-01",
+    "2025-03-01",
+    "2025-04-01",
+    "2026-09-01",
+];
+
+const TYPE: &str = "Microsoft.Resources/deployments";
+const HOOK: &str = "galleon-emulator/deployments";
+
+/// Registers deployments and their completion hook.
+pub fn register(r: &mut Registry) {
+    r.register(ResourceType {
+        get: Some(get),
+        put: Some(put),
+        delete: Some(delete),
+        list: Some(list),
+        ..ResourceType::new("Microsoft.Resources", "deployments", DEPLOYMENT_VERSIONS)
+    });
+    r.register_hook(HOOK, run);
+}
+
+fn get(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    ctx.state
+        .resource(&req.path.raw)
+        .map(|r| Reply::ok(r.body.clone()))
+        .ok_or_else(|| {
+            ArmError::new(
+                StatusCode::NOT_FOUND,
+                "DeploymentNotFound",
+                format!(
+                    "Deployment '{}' could not be found.",
+                    req.path.name().unwrap_or_default()
+                ),
+            )
+        })
+}
+
+fn list(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    Ok(glue::list(ctx, req, TYPE, |r| r.body.clone()))
+}
+
+fn delete(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    if ctx.state.remove_tree(&req.path.raw) == 0 {
+        return Ok(Reply::empty(StatusCode::NO_CONTENT));
+    }
+    Ok(Reply::empty(StatusCode::OK))
+}
+
+/// Parameters as ARM echoes them: secure values are never returned.
+fn echo_parameters(template: &Value, given: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for (k, decl) in template["parameters"].as_object().into_iter().flatten() {
+        let ty = decl["type"].as_str().unwrap_or("String");
+        let secure = ty.to_ascii_lowercase().starts_with("secure");
+        let mut v = json!({ "type": capitalise(ty) });
+        if !secure {
+            v["value"] = given[k]["value"].clone();
+            if v["value"].is_null() {
+                v["value"] = decl["defaultValue"].clone();
+            }
+        }
+        out.insert(k.clone(), v);
+    }
+    Value::Object(out)
+}
+
+fn capitalise(s: &str) -> String {
+    match s.to_ascii_lowercase().as_str() {
+        "securestring" => "SecureString".into(),
+        "secureobject" => "SecureObject".into(),
+        other => {
+            let mut c = other.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        }
+    }
+}
+
+fn put(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let props = &req.body["properties"];
+    let rg_id = req.path.resource_group_id().ok_or_else(|| {
+        ArmError::bad_request(
+            "InvalidTemplate",
+            "Only resource-group deployments are supported by the emulator.",
+        )
+    })?;
+    let location = ctx
+        .state
+        .resource(&rg_id)
+        .and_then(|r| r.location().map(str::to_owned))
+        .unwrap_or_default();
+    let scope = Scope {
+        subscription: req.path.subscription.clone().unwrap_or_default(),
+        resource_group: req.path.resource_group.clone().unwrap_or_default(),
+        location,
+    };
+    let planned = template::plan(props, &scope)?;
+    let name = req.path.name().unwrap_or_default().to_owned();
+    let now = ctx
+        .now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let body = json!({
+        "id": req.path.raw,
+        "name": name,
+        "type": TYPE,
+        "properties": {
+            "templateHash": format!("{}", template_hash(&props["template"])),
+            "parameters": echo_parameters(&props["template"], &props["parameters"]),
+            "mode": props["mode"].as_str().unwrap_or("Incremental"),
+            "provisioningState": "Accepted",
+            "timestamp": now,
+            "duration": "PT0S",
+            "correlationId": uuid::Uuid::new_v4().to_string(),
+            "dependencies": [],
+            "outputResources": [],
+            "outputs": {},
+        },
+    });
+    let creating = ctx.state.resource(&req.path.raw).is_none();
+    let (mut stored, _) = glue::store(ctx, TYPE, body, false);
+    stored["properties"]["provisioningState"] = json!("Accepted");
+    if let Some(r) = ctx.state.resource_mut(&req.path.raw) {
+        r.body = stored.clone();
+    }
+    let data = json!({
+        "deployment": req.path.raw,
+        "caller": ctx.caller,
+        "aux": ctx.aux,
+        "resources": planned.iter().map(|p| json!({
+            "id": p.id, "type": p.resource_type, "apiVersion": p.api_version, "body": p.body,
+        })).collect::<Vec<_>>(),
+    });
+    let op = lro::start(
+        ctx,
+        Begin {
+            resource_id: req.path.raw.clone(),
+            resource_type: TYPE.into(),
+            location: "global".into(),
+            completion: Completion::Hook {
+                namespace: HOOK.into(),
+                name: "run".into(),
+                data,
+            },
+            running_status: "Running",
+            status_path: Some(format!("{}/operationStatuses/{{id}}", req.path.raw)),
+        },
+    );
+    let status = if creating {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(lro::put_accepted(ctx, &op, status, stored))
+}
+
+fn template_hash(t: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    t.to_string().hash(&mut h);
+    h.finish()
+}
+
+fn principal(v: &Value) -> Option<Principal> {
+    Some(Principal {
+        tenant: v["tenant"].as_str()?.to_owned(),
+        object_id: v["object_id"].as_str()?.to_owned(),
+        app_id: v["app_id"].as_str()?.to_owned(),
+    })
+}
+
+/// The completion hook: creates the resources, then finalises the deployment document.
+fn run(hx: &mut HookCtx<'_>, _name: &str, data: &Value) -> Result<Option<Value>, ArmError> {
+    let deployment = data["deployment"].as_str().unwrap_or_default().to_owned();
+    let caller = principal(&data["caller"])
+        .ok_or_else(|| ArmError::internal("deployment without caller"))?;
+    let aux: Vec<Principal> = data["aux"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(principal)
+        .collect();
+    let mut ctx = Ctx {
+        state: &mut *hx.state,
+        registry: hx.registry,
+        now: hx.now,
+        endpoint: hx.endpoint,
+        caller,
+        aux,
+        api_version: String::new(),
+        fail_next_operation: false,
+    };
+    let mut outputs = Vec::new();
+    let mut failure = None;
+    for r in data["resources"].as_array().into_iter().flatten() {
+        match deploy_one(&mut ctx, r) {
+            Ok(id) => outputs.push(json!({ "id": id })),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let state = ctx.state;
+    let end = hx
+        .now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let Some(d) = state.resource_mut(&deployment) else {
+        return Ok(None);
+    };
+    d.body["properties"]["outputResources"] = json!(outputs);
+    d.body["properties"]["timestamp"] = json!(end);
+    match failure {
+        None => {
+            d.body["properties"]["provisioningState"] = json!("Succeeded");
+            Ok(Some(d.body.clone()))
+        }
+        Some(e) => {
+            let err = ArmError::new(
+                StatusCode::BAD_REQUEST,
+                "DeploymentFailed",
+                "At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-deployment-operations for usage details.",
+            )
+            .with_target(deployment.clone())
+            .with_detail(e.to_error_object());
+            d.body["properties"]["provisioningState"] = json!("Failed");
+            d.body["properties"]["error"] = err.to_error_object();
+            Err(err)
+        }
+    }
+}
+
+/// One template resource through its type's handler, with the front door's RBAC and
+/// api-version checks (the registry call itself skips them).
+fn deploy_one(ctx: &mut Ctx<'_>, r: &Value) -> Result<String, ArmError> {
+    let id = r["id"].as_str().unwrap_or_default().to_owned();
+    let api = r["apiVersion"].as_str().unwrap_or_default().to_owned();
+    let path = ArmPath::parse(&id).ok_or_else(|| {
+        ArmError::bad_request(
+            "InvalidTemplate",
+            format!("'{id}' is not a valid resource id."),
+        )
+    })?;
+    let ns = path.namespace.clone().unwrap_or_default();
+    let rt = *ctx
+        .registry
+        .find(&ns, &path.type_path())
+        .ok_or_else(|| ArmError::invalid_resource_type(&ns, &path.types.join("/"), &api))?;
+    if !rt.api_versions.iter().any(|v| v.eq_ignore_ascii_case(&api)) {
+        return Err(ArmError::no_registered_provider(
+            "global",
+            &api,
+            &rt.full_type(),
+            rt.api_versions,
+        ));
+    }
+    let action = format!("{}/write", rt.full_type());
+    if !rbac::is_allowed(ctx.state, &ctx.caller.object_id, &action, &id, false) {
+        return Err(ArmError::authorization_failed(
+            ctx.caller.client_name(),
+            &ctx.caller.object_id,
+            &action,
+            &id,
+        ));
+    }
+    ctx.api_version = api.clone();
+    let req = ArmRequest {
+        method: Method::PUT,
+        path,
+        query: vec![("api-version".into(), api)],
+        headers: HeaderMap::new(),
+        body: r["body"].clone(),
+    };
+    ctx.registry.call(ctx, &req)?;
+    Ok(id)
+}
