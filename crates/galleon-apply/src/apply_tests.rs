@@ -334,3 +334,59 @@ async fn an_old_nsg_is_deleted_only_after_the_network_moved_off_it() {
         "{order:?}"
     );
 }
+
+#[tokio::test]
+async fn destroy_refuses_to_empty_a_group_that_still_holds_strangers() {
+    let mut plan = fixtures::mixed();
+    for c in &mut plan.changes {
+        c.owned_by_us = true;
+    }
+    let destroy = crate::destroy::destroy_plan(&plan);
+    let group = destroy.change("resource_group.images").unwrap().clone();
+    assert_eq!(group.action, Action::Delete);
+    let stranger = format!(
+        "{}/providers/Microsoft.Compute/images/not-ours",
+        group.arm_id
+    );
+    let fake = FakeArm {
+        groups: [(group.arm_id.clone(), vec![stranger.clone()])]
+            .into_iter()
+            .collect(),
+        ..FakeArm::default()
+    };
+    let runner = runner(fake);
+    let sink = RecordingSink::default();
+    let opts = ApplyOptions {
+        operation: "destroy".into(),
+        check_fresh: false,
+        ..Default::default()
+    };
+    let lock = Arc::new(MemoryLock::default());
+    let summary = apply_with(&destroy, &runner, &World::of(&plan), lock, &opts, &sink)
+        .await
+        .unwrap();
+    assert_eq!((summary.outcome, summary.failed), (Outcome::Failed, 1));
+    let failure = sink
+        .events()
+        .into_iter()
+        .find_map(|e| match e.kind {
+            EventKind::Failed { error, hint } => Some((e.step.address, error.message, hint)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(failure.0, "resource_group.images");
+    assert!(failure.1.contains(&stranger), "{}", failure.1);
+    assert!(failure.2.unwrap().contains("galleon-workspace"));
+    let calls = runner_calls(&runner);
+    assert!(
+        calls.iter().all(|k| k.arm_id != group.arm_id),
+        "the group is never deleted"
+    );
+    // Its owned children were deleted first, as the reverse order requires.
+    let gallery = destroy.change("gallery.golden").unwrap();
+    assert!(
+        calls
+            .iter()
+            .any(|k| k.method == "DELETE" && k.arm_id == gallery.arm_id)
+    );
+}
