@@ -65,8 +65,8 @@ pub struct Manifest {
 pub fn parser_options() -> serde_saphyr::Options {
     let mut budget = Budget::default();
     budget.max_depth = 32;
-    budget.max_nodes = 200_000;
-    budget.max_events = 400_000;
+    budget.max_nodes = 100_000;
+    budget.max_events = 200_000;
     budget.max_aliases = 1_000;
     budget.max_anchors = 1_000;
     budget.max_total_scalar_bytes = 8 * 1024 * 1024;

@@ -16,7 +16,7 @@ fn refused_quickly(text: &str) -> String {
     let untyped = serde_saphyr::from_str_with_options::<serde_json::Value>(text, parser_options())
         .expect_err("the budget must refuse it even untyped");
     assert!(
-        start.elapsed() < Duration::from_secs(2),
+        start.elapsed() < Duration::from_secs(5),
         "took {:?}",
         start.elapsed()
     );
@@ -53,7 +53,7 @@ fn deep_nesting_is_refused() {
 
 #[test]
 fn too_many_nodes_is_refused() {
-    let text = format!("workspace: [{}]\n", vec!["1"; 300_000].join(","));
+    let text = format!("workspace: [{}]\n", vec!["1"; 120_000].join(","));
     let err = refused_quickly(&text);
     assert!(
         err.to_lowercase().contains("node") || err.contains("budget"),
@@ -156,4 +156,19 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_large_honest_manifest_fits_the_budget() {
+    // 1000 VMs written out one by one: far more than a real workspace file.
+    let mut text = String::from("virtual_machines:\n");
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "  vm{i}:\n    resource_group: rg\n    size: Standard_D2s_v5\n    image: g/i/1.0.0\n    \
+             admin_username: azureuser\n    ssh_public_key: ssh-ed25519 AAAA k\n    \
+             network: {{ subnet: app/default, public_ip: true }}\n    tags: {{ team: a, env: b }}\n"
+        ));
+    }
+    let m = parse_file(0, &text).unwrap_or_else(|d| panic!("{}", d.message));
+    assert_eq!(m.virtual_machines.len(), 1000);
 }
