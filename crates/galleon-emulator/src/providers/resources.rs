@@ -228,6 +228,11 @@ fn authorize_tags(ctx: &Ctx<'_>, req: &ArmRequest, write: bool) -> Result<String
     if rbac::is_allowed(ctx.state, oid, tags_action, &scope, false)
         || rbac::is_allowed(ctx.state, oid, &own_action, &scope, false)
     {
+        if write {
+            // Tagging re-runs ARM's linked check of the tagged resource (e.g. a VM built from
+            // another tenant's image needs the auxiliary token again).
+            crate::providers::glue::check_linked_at(ctx, &scope)?;
+        }
         return Ok(scope);
     }
     Err(ArmError::authorization_failed(

@@ -153,6 +153,31 @@ async fn cross_tenant_vm_needs_the_auxiliary_token() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["tags"]["owner"], "me");
+
+    // The Tags API on the VM's scope is checked the same way.
+    let tags_api =
+        format!("{vm_id}/providers/Microsoft.Resources/tags/default?api-version=2025-04-01");
+    let merge = json!({"operation": "Merge", "properties": {"tags": {"cost": "1"}}});
+    let r = ctx
+        .call(Method::PATCH, &tags_api, Some(&b), &[], Some(merge.clone()))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "LinkedAuthorizationFailed"),
+        "{}",
+        r.body
+    );
+    let r = ctx
+        .call(
+            Method::PATCH,
+            &tags_api,
+            Some(&b),
+            &[("x-ms-authorization-auxiliary", &aux)],
+            Some(merge),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["properties"]["tags"]["cost"], "1");
 }
 
 #[tokio::test]
