@@ -109,16 +109,8 @@ impl ArmWriter for ArmClient {
         )
         .await;
         match result {
-            Ok(resp) => {
-                if let Some(state) = resp
-                    .body
-                    .pointer("/properties/provisioningState")
-                    .and_then(Value::as_str)
-                {
-                    progress.lro(state);
-                }
-                Ok(())
-            }
+            // The final state is the Succeeded event itself; no progress line for it.
+            Ok(_) => Ok(()),
             Err(e) => Err(failure_of(&e)),
         }
     }
