@@ -1,0 +1,405 @@
+//! The planner against galleon's emulator over HTTPS, seeded with the conformance world
+//! (tests/conformance/seed.yaml): a fresh plan creates everything and passes preflight;
+//! once its writes are applied, every kind plans as a no-op; drift plans as an update; an
+//! unowned namesake is adopted, never deleted; an owned resource no longer declared is
+//! deleted; a missing service principal fails preflight with the consent link.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use galleon_azure::{
+    ArmClient, ArmRequest, ClientOptions, Cloud, CredentialSource, CredentialSpec, LroConfig,
+    Method, RetryConfig, Secret, SecretSource, TenantId,
+};
+use galleon_emulator::seed::{SeedPrincipal, SeedRoleAssignment};
+use galleon_emulator::{Emulator, EmulatorConfig, RunningEmulator, Seed};
+use galleon_manifest::Workspace;
+use galleon_plan::{Action, AzureContext, CheckStatus, Plan, PlanOptions, ResourceKind, plan};
+use serde_json::json;
+
+const APP: &str = "0a0a0a0a-3333-4333-8333-333333333333";
+const SECRET: &str = "conformance-secret-value";
+const PUBLISHER: &str = "11111111-1111-4111-8111-111111111111";
+const CONSUMER: &str = "22222222-2222-4222-8222-222222222222";
+const RG_APP: &str = "/subscriptions/bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb/resourceGroups/rg-app";
+
+struct World {
+    _emulator: RunningEmulator,
+    azure: AzureContext,
+}
+
+async fn world(edit: impl FnOnce(&mut Seed)) -> World {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = std::fs::read_to_string(root.join("tests/conformance/seed.yaml")).unwrap();
+    let mut seed = Seed::from_yaml(&text).expect("conformance seed parses");
+    edit(&mut seed);
+    let emulator = Emulator::start(EmulatorConfig {
+        seed,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator starts");
+    let endpoint = url::Url::parse(emulator.endpoint()).unwrap();
+    let cloud = Cloud::discover(&endpoint, Some(emulator.ca_pem()))
+        .await
+        .expect("metadata");
+    let options = ClientOptions {
+        retry: RetryConfig {
+            min_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(100),
+            total_cap: Duration::from_secs(20),
+            max_attempts: 4,
+        },
+        lro: LroConfig {
+            default_interval: Duration::from_millis(50),
+            min_interval: Duration::from_millis(10),
+            max_wait: Duration::from_secs(30),
+        },
+        ..ClientOptions::default()
+    };
+    let arm = ArmClient::new(cloud, options).unwrap();
+    let spec = |tenant: &str| CredentialSpec {
+        tenant_id: TenantId::new(tenant),
+        client_id: APP.into(),
+        source: CredentialSource::ClientSecret(SecretSource::Value(Secret::new(SECRET))),
+    };
+    arm.configure_credentials(&[spec(PUBLISHER), spec(CONSUMER)])
+        .unwrap();
+    World {
+        _emulator: emulator,
+        azure: AzureContext {
+            arm,
+            resource_graph: true,
+        },
+    }
+}
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/cross-tenant")
+}
+
+/// The example with text replacements, in a temporary directory.
+fn edited(files: &[&str], replacements: &[(&str, &str, &str)]) -> (tempfile::TempDir, Workspace) {
+    let dir = tempfile::tempdir().unwrap();
+    for name in files {
+        let mut text = std::fs::read_to_string(example_dir().join(name)).unwrap();
+        for (file, from, to) in replacements {
+            if file == name {
+                assert!(text.contains(from), "{from} not in {name}");
+                text = text.replace(from, to);
+            }
+        }
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let ws = Workspace::load(dir.path()).expect("edited workspace loads");
+    (dir, ws)
+}
+
+async fn plan_of(world: &World, workspace: &Workspace) -> Plan {
+    plan(workspace, &world.azure, PlanOptions::default())
+        .await
+        .expect("plan")
+}
+
+/// What apply does, minus concurrency and locking: each planned write, in plan order.
+async fn apply(world: &World, plan: &Plan) {
+    for change in plan.changes.iter().filter(|c| c.action.is_change()) {
+        let tenant = TenantId::new(&change.tenant_id);
+        let request = change
+            .request
+            .as_ref()
+            .expect("a change carries its request");
+        let aux: Vec<TenantId> = request.aux_tenant_ids.iter().map(TenantId::new).collect();
+        if matches!(change.action, Action::Delete | Action::Replace) {
+            let del = ArmRequest {
+                api_version: Some(&request.api_version),
+                ..ArmRequest::new(Method::DELETE, &tenant, &change.arm_id)
+            };
+            world
+                .azure
+                .arm
+                .send(del)
+                .await
+                .unwrap_or_else(|e| panic!("DELETE {}: {e}", change.address));
+        }
+        if let Some(body) = &request.body {
+            let put = ArmRequest {
+                api_version: Some(&request.api_version),
+                body: Some(body),
+                aux_tenants: &aux,
+                ..ArmRequest::new(Method::PUT, &tenant, &change.arm_id)
+            };
+            world
+                .azure
+                .arm
+                .send(put)
+                .await
+                .unwrap_or_else(|e| panic!("PUT {}: {e}", change.address));
+        }
+    }
+}
+
+fn actions(plan: &Plan) -> Vec<(String, Action)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.address.clone(), c.action))
+        .collect()
+}
+
+fn failed_checks(plan: &Plan) -> Vec<String> {
+    plan.preflight
+        .iter()
+        .filter(|c| c.status == CheckStatus::Fail)
+        .map(|c| format!("{}: {}", c.id, c.message))
+        .collect()
+}
+
+#[tokio::test]
+async fn fresh_world_creates_everything_then_every_kind_is_a_no_op() {
+    let world = world(|_| {}).await;
+    let workspace = Workspace::load(&example_dir()).unwrap();
+    let first = plan_of(&world, &workspace).await;
+    assert!(
+        first.changes.iter().all(|c| c.action == Action::Create),
+        "{:?}",
+        actions(&first)
+    );
+    assert_eq!(first.summary.add, workspace.resources().len());
+    assert!(
+        failed_checks(&first).is_empty(),
+        "{:#?}",
+        failed_checks(&first)
+    );
+    let grant = first
+        .changes
+        .iter()
+        .find(|c| c.kind == ResourceKind::GalleryGrant)
+        .unwrap();
+    let principal = grant.after.as_ref().unwrap()["properties"]["principalId"]
+        .as_str()
+        .unwrap();
+    assert!(
+        !principal.is_empty(),
+        "the grant names the app's service principal in the publisher tenant"
+    );
+    let vm = first.change("vm.web").unwrap();
+    assert_eq!(vm.request.as_ref().unwrap().aux_tenant_ids, [PUBLISHER]);
+
+    apply(&world, &first).await;
+    let second = plan_of(&world, &workspace).await;
+    let changed: Vec<_> = second
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| {
+            (
+                c.address.clone(),
+                c.attribute_changes
+                    .iter()
+                    .map(|a| a.path.clone())
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    assert!(changed.is_empty(), "not idempotent: {changed:#?}");
+    assert!(!second.has_changes());
+    let kinds: std::collections::BTreeSet<_> = second.changes.iter().map(|c| c.kind).collect();
+    assert_eq!(
+        kinds.len(),
+        ResourceKind::ALL.len(),
+        "every kind is covered: {kinds:?}"
+    );
+    assert!(second.changes.iter().all(|c| c.owned_by_us));
+    assert!(
+        failed_checks(&second).is_empty(),
+        "{:#?}",
+        failed_checks(&second)
+    );
+    assert!(second.reads.len() >= workspace.resources().len());
+}
+
+#[tokio::test]
+async fn drift_plans_as_an_update_of_exactly_the_drifted_field() {
+    let world = world(|_| {}).await;
+    let workspace = Workspace::load(&example_dir()).unwrap();
+    apply(&world, &plan_of(&world, &workspace).await).await;
+
+    let nsg_id = format!("{RG_APP}/providers/Microsoft.Network/networkSecurityGroups/nsg-web");
+    let tenant = TenantId::new(CONSUMER);
+    let mut body = world.azure.arm.get(&tenant, &nsg_id).await.unwrap().body;
+    body["properties"]["securityRules"][0]["properties"]["destinationPortRange"] = json!("2222");
+    body["tags"]["owner"] = json!("someone");
+    world
+        .azure
+        .arm
+        .put(&tenant, &nsg_id, &body, &[])
+        .await
+        .unwrap();
+
+    let plan = plan_of(&world, &workspace).await;
+    let nsg = plan.change("nsg.web").unwrap();
+    assert_eq!(nsg.action, Action::Update);
+    let paths: Vec<_> = nsg
+        .attribute_changes
+        .iter()
+        .map(|a| a.path.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "tags.owner",
+            "properties.securityRules[allow-ssh].properties.destinationPortRange"
+        ]
+    );
+    assert_eq!(plan.summary.change, 1, "{:?}", actions(&plan));
+}
+
+#[tokio::test]
+async fn an_unowned_namesake_is_adopted_and_unowned_neighbours_are_never_deleted() {
+    let world = world(|_| {}).await;
+    let tenant = TenantId::new(CONSUMER);
+    let arm = &world.azure.arm;
+    arm.put(&tenant, RG_APP, &json!({"location": "northeurope"}), &[])
+        .await
+        .unwrap();
+    for name in ["nsg-web", "nsg-someone-else"] {
+        let id = format!("{RG_APP}/providers/Microsoft.Network/networkSecurityGroups/{name}");
+        arm.put(
+            &tenant,
+            &id,
+            &json!({"location": "northeurope", "properties": {"securityRules": []}}),
+            &[],
+        )
+        .await
+        .unwrap();
+    }
+    let workspace = Workspace::load(&example_dir()).unwrap();
+    let plan = plan_of(&world, &workspace).await;
+    assert_eq!(plan.change("nsg.web").unwrap().action, Action::Update);
+    assert!(!plan.change("nsg.web").unwrap().owned_by_us);
+    let warned: Vec<_> = plan
+        .preflight
+        .iter()
+        .filter(|c| c.id == "name-taken-unowned")
+        .filter_map(|c| c.address.clone())
+        .collect();
+    assert_eq!(warned, ["resource_group.app", "nsg.web"]);
+    assert!(
+        plan.changes.iter().all(|c| c.action != Action::Delete),
+        "{:?}",
+        actions(&plan)
+    );
+    assert!(
+        !plan
+            .changes
+            .iter()
+            .any(|c| c.arm_id.ends_with("nsg-someone-else"))
+    );
+}
+
+#[tokio::test]
+async fn an_owned_resource_no_longer_declared_is_deleted() {
+    let world = world(|_| {}).await;
+    let workspace = Workspace::load(&example_dir()).unwrap();
+    apply(&world, &plan_of(&world, &workspace).await).await;
+
+    let all = ["app.yaml", "images.yaml", "tenants.yaml"];
+    let (_dir, smaller) = edited(&all, &[("app.yaml", "public_ip: true", "public_ip: false")]);
+    let plan = plan_of(&world, &smaller).await;
+    let pip = plan
+        .change("public_ip.web")
+        .expect("the old public IP is in the plan");
+    assert_eq!(pip.action, Action::Delete);
+    assert!(pip.owned_by_us);
+    assert_eq!(
+        pip.request.as_ref().unwrap().method,
+        galleon_plan::Method::Delete
+    );
+    let nic = plan.change("nic.web").unwrap();
+    assert_eq!(nic.action, Action::Update);
+    assert_eq!(
+        nic.attribute_changes[0].path,
+        "properties.ipConfigurations[ipconfig1].properties.publicIPAddress"
+    );
+    assert_eq!(plan.summary.destroy, 1, "{:?}", actions(&plan));
+}
+
+#[tokio::test]
+async fn an_app_without_a_service_principal_in_the_image_tenant_fails_preflight() {
+    // App 0b0b… is registered in the publisher tenant and never consented to in the consumer
+    // tenant. Here the VM lives in the publisher tenant and boots the consumer tenant's image.
+    const LONELY: &str = "0b0b0b0b-4444-4444-8444-444444444444";
+    let world = world(|seed| {
+        seed.role_assignments.push(SeedRoleAssignment {
+            principal: SeedPrincipal::App {
+                app_id: LONELY.into(),
+                tenant: PUBLISHER.into(),
+            },
+            role: "Contributor".into(),
+            scope: "/subscriptions/aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa".into(),
+            name: None,
+        });
+    })
+    .await;
+    let spec = |tenant: &str| CredentialSpec {
+        tenant_id: TenantId::new(tenant),
+        client_id: LONELY.into(),
+        source: CredentialSource::ClientSecret(SecretSource::Value(Secret::new(
+            "other-secret-value",
+        ))),
+    };
+    let arm = ArmClient::new(world.azure.arm.cloud().clone(), ClientOptions::default()).unwrap();
+    arm.configure_credentials(&[spec(PUBLISHER), spec(CONSUMER)])
+        .unwrap();
+    let world = World {
+        azure: AzureContext {
+            arm,
+            resource_graph: true,
+        },
+        ..world
+    };
+
+    let version = "/subscriptions/bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb/resourceGroups/rg-shared/providers/Microsoft.Compute/galleries/shared/images/ubuntu/versions/1.0.0";
+    let reference = format!("image: {version}\n    image_tenant: consumer");
+    let (_dir, workspace) = edited(
+        &["app.yaml", "tenants.yaml"],
+        &[
+            ("app.yaml", "tenant: consumer", "tenant: publisher"),
+            (
+                "app.yaml",
+                "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb",
+                "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa",
+            ),
+            // Last: the reference names the consumer tenant the edits above remove.
+            ("app.yaml", "image: golden/ubuntu/1.0.0", &reference),
+            ("tenants.yaml", APP, LONELY),
+        ],
+    );
+    let plan = plan_of(&world, &workspace).await;
+    let sign_in = plan
+        .preflight
+        .iter()
+        .find(|c| c.id == "image-tenant-sign-in")
+        .unwrap();
+    assert_eq!(sign_in.status, CheckStatus::Fail, "{sign_in:#?}");
+    assert!(
+        sign_in.message.contains("AADSTS700016"),
+        "{}",
+        sign_in.message
+    );
+    let fix = sign_in.fix.as_deref().unwrap();
+    assert!(
+        fix.contains(&format!("adminconsent?client_id={LONELY}")),
+        "{fix}"
+    );
+    assert!(
+        fix.contains(&format!("az ad sp create --id {LONELY}")),
+        "{fix}"
+    );
+    assert!(plan.has_failed_checks());
+    assert_eq!(
+        plan.summary.add,
+        workspace.resources().len(),
+        "the plan is still complete"
+    );
+}
