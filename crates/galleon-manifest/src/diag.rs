@@ -246,6 +246,29 @@ impl Diagnostics {
         })
     }
 
+    /// Machine-readable form for CI and editors: one object per diagnostic with `code`,
+    /// `message`, `file`, `line`, `column`, `offset`, `length`, `label` and `help`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let items: Vec<serde_json::Value> = self
+            .items
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "code": d.code.as_str(),
+                    "message": d.message,
+                    "file": self.path(d).map(|p| p.display().to_string()),
+                    "line": d.loc.map(|l| l.line),
+                    "column": d.loc.map(|l| l.col),
+                    "offset": d.loc.map(|l| l.offset),
+                    "length": d.loc.map(|l| l.len),
+                    "label": d.label,
+                    "help": d.help,
+                })
+            })
+            .collect();
+        serde_json::Value::Array(items)
+    }
+
     /// Renders all diagnostics with source snippets, one after another.
     pub fn render(&self, style: RenderStyle) -> String {
         let theme = if style.color {
