@@ -292,3 +292,58 @@ impl LockBackend for BlobLockBackend {
         Ok(holder.and_then(|h| serde_json::from_str(&h).ok()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use galleon_azure::{ArmError, ArmErrorBody};
+
+    use super::*;
+
+    #[test]
+    fn arm_errors_keep_code_message_target_request_id_and_hint() {
+        let body = br#"{"error":{"code":"GalleryImageNotFound","message":"The gallery image is not available in northeurope region.","target":"imageReference"}}"#;
+        let e = AzureError::from(ArmError::from_response(
+            404,
+            "PUT",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/web",
+            Some("req-42".into()),
+            None,
+            body,
+        ));
+        let f = failure_of(&e);
+        assert_eq!(f.code.as_deref(), Some("GalleryImageNotFound"));
+        assert_eq!(
+            f.message,
+            "The gallery image is not available in northeurope region."
+        );
+        assert_eq!(f.target.as_deref(), Some("imageReference"));
+        assert_eq!(f.request_id.as_deref(), Some("req-42"));
+        assert!(f.hint.unwrap().contains("target_regions"));
+    }
+
+    #[test]
+    fn failed_operations_keep_the_operation_error() {
+        let e = AzureError::LroFailed {
+            method: "PUT".into(),
+            resource_id: "/subscriptions/s/x".into(),
+            status: "Failed".into(),
+            error: ArmErrorBody {
+                code: "OSProvisioningTimedOut".into(),
+                message: "OS Provisioning did not finish in the allotted time.".into(),
+                ..ArmErrorBody::default()
+            }
+            .into(),
+        };
+        let f = failure_of(&e);
+        assert_eq!(f.code.as_deref(), Some("OSProvisioningTimedOut"));
+        assert_eq!(
+            f.message,
+            "the operation ended Failed: OS Provisioning did not finish in the allotted time."
+        );
+        let other = failure_of(&AzureError::Config("bad endpoint".into()));
+        assert_eq!(
+            (other.code, other.message.as_str()),
+            (None, "invalid configuration: bad endpoint")
+        );
+    }
+}
