@@ -61,6 +61,8 @@ impl<'r> Comparer<'r> {
                     self.walk_leaves(item, &path.elem(label), side, out);
                 }
             }
+            // An absent value on a resource that is created or deleted says nothing.
+            Value::Null => {}
             leaf => {
                 let (before, after) = match side {
                     Side::Before => (leaf.clone(), Value::Null),

@@ -407,7 +407,8 @@ fn nsg_rule_defaults_and_enum_case_are_no_op_and_a_removed_rule_is_an_update() {
 
 #[test]
 fn create_lists_every_leaf_and_delete_every_live_leaf() {
-    let body = json!({"location": "westeurope", "tags": {"team": "platform"}});
+    let body =
+        json!({"location": "westeurope", "tags": {"team": "platform"}, "properties": {"x": null}});
     let d = diff(ResourceKind::ResourceGroup, Some(&body), None);
     assert_eq!(d.action, Action::Create);
     assert_eq!(paths(&d), ["location", "tags.team"]);
