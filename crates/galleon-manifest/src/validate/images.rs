@@ -56,6 +56,40 @@ pub fn arm_type(id: &str) -> Option<String> {
     Some(t)
 }
 
+/// Source kinds a definition's OS state and security type allow. Azure's texts (arm-errors.md
+/// §5.3 and §4.4): "Cannot create Gallery Image Version from: <id> since the OS State in the
+/// parent gallery image ('Specialized') is not 'Generalized'" (managed images are always
+/// generalized); "Confidential VM is not supported for the source id <id>. Currently Snapshot,
+/// Disk and VM sources are supported"; "The security type 'TrustedLaunchSupported' is not
+/// supported for the source id <id>. Currently only Vhd Blob, User Image and Gallery Image
+/// Version sources are supported".
+fn source_fits(source_type: &str, def: &crate::model::ImageDefinition) -> Option<&'static str> {
+    use crate::model::{ImageSecurityType as S, OsState};
+    let t = source_type.to_lowercase();
+    let managed_image = t == "microsoft.compute/images";
+    if def.os_state.value == OsState::Specialized && managed_image {
+        return Some("a managed image is generalized, but the image definition is Specialized");
+    }
+    match def.security_type.as_ref().map(|s| s.value) {
+        Some(S::ConfidentialVm | S::ConfidentialVmSupported)
+            if managed_image || t.ends_with("/versions") =>
+        {
+            Some("confidential VM images are built from a disk, snapshot or VM")
+        }
+        Some(S::TrustedLaunchSupported)
+            if matches!(
+                t.as_str(),
+                "microsoft.compute/virtualmachines"
+                    | "microsoft.compute/disks"
+                    | "microsoft.compute/snapshots"
+            ) =>
+        {
+            Some("TrustedLaunchSupported images are built from a managed image or an image version")
+        }
+        _ => None,
+    }
+}
+
 /// Runs the image rules.
 pub fn check(m: &Manifest, out: &mut Vec<Diagnostic>) {
     for (gkey, item) in &m.galleries {
@@ -93,7 +127,19 @@ pub fn check(m: &Manifest, out: &mut Vec<Diagnostic>) {
                             .label("unsupported source type")
                             .help("use a managed image, virtual machine, disk, snapshot or gallery image version"),
                         ),
-                        Some(_) => {}
+                        Some(t) => {
+                            if let Some(why) = source_fits(&t, def) {
+                                out.push(
+                                    Diagnostic::at(
+                                        Code::InvalidImageSource,
+                                        file,
+                                        s.loc,
+                                        format!("source of {what} is a {t}: {why}"),
+                                    )
+                                    .label("source does not fit the image definition"),
+                                );
+                            }
+                        }
                     },
                 }
                 let mut seen: Vec<&str> = Vec::new();
