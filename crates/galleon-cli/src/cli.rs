@@ -77,6 +77,43 @@ See docs/troubleshooting.md for every Azure error of the scenario.")]
 
 Exit status: 0 success, 1 error or failed preflight check, 2 changes (with --detailed-exitcode).")]
     Plan(PlanArgs),
+    /// Carry out a plan: create, update, replace and delete in dependency order.
+    #[command(after_help = "Examples:
+  galleon apply --sandbox --auto-approve examples/cross-tenant   # no Azure account needed
+  galleon apply examples/cross-tenant      # plans, shows the plan, asks for 'yes'
+  galleon plan --out plan.json && galleon apply plan.json
+  galleon apply --json --auto-approve | jq .   # machine-readable events
+
+Exit status: 0 every step succeeded (or nothing to do), 1 error or a failed step, 130 interrupted.")]
+    Apply(ApplyArgs),
+    /// Delete everything the workspace owns (tagged by galleon), in reverse dependency order.
+    #[command(after_help = "Examples:
+  galleon destroy --sandbox --auto-approve examples/cross-tenant
+  galleon destroy examples/cross-tenant
+
+Resources galleon did not create are never deleted.")]
+    Destroy(DestroyArgs),
+    /// Break the workspace's apply lock left behind by a crashed or killed apply.
+    #[command(after_help = "Examples:
+  galleon force-unlock examples/cross-tenant
+
+Only do this when no apply is running: it lets a second apply start.")]
+    ForceUnlock(ForceUnlockArgs),
+    /// Run the Azure emulator (ARM + Entra ID on loopback) for tests, demos and other clients.
+    #[command(subcommand)]
+    #[command(after_help = "Examples:
+  galleon emulator serve --seed tests/conformance/seed.yaml --state-dir /tmp/emu --port 8443
+  GALLEON_ENDPOINT=https://127.0.0.1:8443 GALLEON_CA_FILE=/tmp/emu/ca.pem galleon plan")]
+    Emulator(EmulatorCommand),
+    /// Print shell completions.
+    #[command(after_help = "Examples:
+  galleon completions bash > /etc/bash_completion.d/galleon
+  galleon completions zsh > \"${fpath[1]}/_galleon\"")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    #[command(after_help = "Examples:
+  galleon man > galleon.1 && man ./galleon.1")]
+    Man,
 }
 
 /// A workspace path.
@@ -129,12 +166,107 @@ pub struct PlanArgs {
     /// Also list resources that are up to date.
     #[arg(long)]
     pub show_unchanged: bool,
-    /// ARM endpoint of a custom cloud, e.g. the emulator.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Where Azure is: the public cloud by default, a custom endpoint, or the built-in sandbox.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// Run against an Azure emulator inside this process, seeded from the workspace (state in
+    /// <workspace>/.galleon/sandbox); no Azure account needed.
+    #[arg(long, conflicts_with_all = ["endpoint", "ca_file"])]
+    pub sandbox: bool,
+    /// ARM endpoint of a custom cloud, e.g. an emulator started with `galleon emulator serve`.
     #[arg(long, env = "GALLEON_ENDPOINT")]
     pub endpoint: Option<String>,
     /// Extra CA certificate (PEM) to trust for --endpoint.
     #[arg(long, env = "GALLEON_CA_FILE")]
     pub ca_file: Option<PathBuf>,
+}
+
+/// Arguments of `galleon apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Workspace directory or manifest file, or a plan saved with `galleon plan --out`.
+    #[command(flatten)]
+    pub path: PathArg,
+    /// With a saved plan: the workspace it was made from (credentials, lock). Default: `.`.
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Skip the interactive approval.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// How long to wait for another apply's lock, e.g. `30s`, `5m` (default: fail at once).
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub lock_timeout: String,
+    /// Machine-readable events on stdout (docs/apply-events.md) instead of progress.
+    #[arg(long)]
+    pub json: bool,
+    /// Apply only this resource and what it depends on (repeatable).
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Arguments of `galleon destroy`.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Skip the interactive approval.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// How long to wait for another apply's lock, e.g. `30s`, `5m`.
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub lock_timeout: String,
+    /// Machine-readable events on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Arguments of `galleon force-unlock`.
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// `galleon emulator ...`.
+#[derive(Debug, Subcommand)]
+pub enum EmulatorCommand {
+    /// Serve the Azure emulator until interrupted; prints one JSON line with its endpoint.
+    Serve(EmulatorServeArgs),
+}
+
+/// Arguments of `galleon emulator serve` (the same as `galleon-emulator serve`).
+#[derive(Debug, Args)]
+pub struct EmulatorServeArgs {
+    /// Seed file (YAML) describing tenants, apps, subscriptions, roles and resources.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Persist state (and the CA, ca.pem) here so it survives restarts.
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Also write the ready line to this file.
+    #[arg(long)]
+    pub ready_file: Option<PathBuf>,
+}
+
+/// Arguments of `galleon completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Plan output formats.

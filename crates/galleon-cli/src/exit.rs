@@ -10,8 +10,9 @@ pub enum ExitStatus {
     /// 1: an error; details were printed to stderr.
     Failure,
     /// 2: `plan --detailed-exitcode` found changes. Reserved for the plan command.
-    #[allow(dead_code)]
     ChangesPresent,
+    /// 130: interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+    Interrupted,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -20,6 +21,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::ChangesPresent => 2,
+            ExitStatus::Interrupted => 130,
         })
     }
 }

@@ -48,13 +48,14 @@ pub async fn metadata_endpoints(State(shared): State<Arc<Shared>>) -> Response {
         "sqlManagement": e,
         "vmImageAliasDoc": format!("{e}/vmImageAliasDoc"),
         "batch": "https://batch.core.windows.net/",
+        // No `storage` suffix: blobs are served path-style at `{endpoint}/blob/{account}`, and a
+        // client that saw `core.windows.net` here would send tokens to the real Azure Storage.
         "suffixes": {
             "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
             "acrLoginServer": "azurecr.io",
             "sqlServerHostname": "database.windows.net",
             "azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net",
             "keyVaultDns": "vault.azure.net",
-            "storage": "core.windows.net",
             "azureFrontDoorEndpointSuffix": "azurefd.net",
             "storageSyncEndpointSuffix": "afs.azure.net",
             "mhsmDns": "managedhsm.azure.net",

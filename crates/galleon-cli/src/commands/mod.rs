@@ -1,9 +1,14 @@
 //! One module per command; [`run`] dispatches.
 
+mod apply;
+mod completions;
 pub mod doctor;
+mod emulator;
+mod force_unlock;
 mod graph;
 mod plan;
 mod schema;
+pub mod session;
 mod validate;
 
 use galleon_manifest::{Diagnostics, RenderStyle, Workspace};
@@ -19,6 +24,12 @@ pub fn run(command: Command, global: &GlobalArgs) -> ExitStatus {
         Command::Graph(args) => graph::run(&args, global),
         Command::Doctor(args) => doctor::run(&args, global),
         Command::Plan(args) => plan::run(&args, global),
+        Command::Apply(args) => apply::run_apply(&args, global),
+        Command::Destroy(args) => apply::run_destroy(&args, global),
+        Command::ForceUnlock(args) => force_unlock::run(&args, global),
+        Command::Emulator(crate::cli::EmulatorCommand::Serve(args)) => emulator::serve(&args),
+        Command::Completions(args) => completions::completions(args.shell),
+        Command::Man => completions::man(),
     }
 }
 

@@ -5,10 +5,10 @@
 
 use std::io::IsTerminal;
 
-use galleon_azure::{ArmClient, ClientOptions, Cloud};
-use galleon_plan::{AzureContext, Plan, PlanOptions, credential_specs};
+use galleon_plan::{AzureContext, Plan, PlanOptions};
 use galleon_render::{TextOptions, render_json, render_markdown, render_text};
 
+use super::session::Session;
 use crate::cli::{GlobalArgs, PlanArgs, PlanFormat};
 use crate::exit::ExitStatus;
 
@@ -22,21 +22,11 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> ExitStatus {
         Ok(rt) => rt,
         Err(e) => return fail(&anyhow::anyhow!(e).context("cannot start the async runtime")),
     };
-    let base = if args.path.path.is_dir() {
-        args.path.path.clone()
-    } else {
-        args.path
-            .path
-            .parent()
-            .map(ToOwned::to_owned)
-            .unwrap_or_default()
-    };
+    let base = super::session::base_dir(&args.path.path);
     let outcome = runtime.block_on(async {
-        let cloud = Cloud::resolve(args.endpoint.as_deref(), args.ca_file.as_deref()).await?;
-        let arm = ArmClient::new(cloud, ClientOptions::default())?;
-        arm.configure_credentials(&credential_specs(&workspace, &base))?;
+        let session = Session::open(&workspace, &base, &args.connection).await?;
         let azure = AzureContext {
-            arm,
+            arm: session.arm.clone(),
             resource_graph: true,
         };
         let options = PlanOptions {
@@ -88,18 +78,8 @@ fn render(plan: &Plan, args: &PlanArgs, global: &GlobalArgs) -> String {
     }
 }
 
-/// Prints an error with its causes (and the Azure hint, when one applies) to stderr.
+/// Prints an error (causes, Azure hint) and maps it to exit status 1.
 fn fail(e: &anyhow::Error) -> ExitStatus {
-    eprintln!("Error: {e}");
-    for cause in e.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
-    }
-    let hint = e
-        .chain()
-        .find_map(|c| c.downcast_ref::<galleon_azure::AzureError>())
-        .and_then(galleon_azure::AzureError::hint);
-    if let Some(hint) = hint {
-        eprintln!("hint: {hint}");
-    }
+    super::session::report_error(e);
     ExitStatus::Failure
 }

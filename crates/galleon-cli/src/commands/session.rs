@@ -1,0 +1,112 @@
+//! Connecting a command to Azure: the cloud (public, custom endpoint, or the in-process sandbox),
+//! the ARM client with one credential per tenant of the workspace, and where the apply lock lives.
+//!
+//! `plan`, `apply`, `destroy` and `force-unlock` all start here so that `--sandbox`,
+//! `--endpoint` and `--ca-file` mean the same thing everywhere.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use galleon_azure::{ArmClient, ClientOptions, Cloud};
+use galleon_manifest::Workspace;
+use galleon_manifest::resolve::LockSpec;
+
+use crate::cli::ConnectionArgs;
+use crate::sandbox::{self, Sandbox};
+
+/// An open connection for one command.
+pub struct Session {
+    /// The ARM client, credentials configured.
+    pub arm: ArmClient,
+    /// The apply lock's location, when the workspace (or the sandbox) has one.
+    pub lock: Option<LockSpec>,
+    /// The in-process emulator, kept alive for the session's lifetime.
+    pub _sandbox: Option<Sandbox>,
+}
+
+impl Session {
+    /// Opens a session for `workspace`, whose files live under `base`.
+    ///
+    /// # Errors
+    /// The sandbox cannot start, the endpoint cannot be reached, or a credential is unusable.
+    pub async fn open(
+        workspace: &Workspace,
+        base: &Path,
+        args: &ConnectionArgs,
+    ) -> anyhow::Result<Session> {
+        if args.sandbox {
+            let sandbox = sandbox::start(workspace, base).await?;
+            let cloud = Cloud::resolve(Some(sandbox.endpoint()), Some(&sandbox.ca_file)).await?;
+            let arm = ArmClient::new(cloud, ClientOptions::default())?;
+            arm.configure_credentials(&sandbox.credentials)?;
+            let lock = Some(sandbox.lock.clone());
+            tracing::info!(endpoint = sandbox.endpoint(), "sandbox emulator running");
+            return Ok(Session {
+                arm,
+                lock,
+                _sandbox: Some(sandbox),
+            });
+        }
+        let cloud = Cloud::resolve(args.endpoint.as_deref(), args.ca_file.as_deref())
+            .await
+            .context("cannot reach the Azure cloud")?;
+        let arm = ArmClient::new(cloud, ClientOptions::default())?;
+        arm.configure_credentials(&galleon_plan::credential_specs(workspace, base))?;
+        Ok(Session {
+            arm,
+            lock: workspace.lock().cloned(),
+            _sandbox: None,
+        })
+    }
+
+    /// The applier's view: the client plus the blob lease of this workspace's lock.
+    ///
+    /// # Errors
+    /// No lock is configured, or its tenant is not one of the workspace's.
+    pub fn apply_context(
+        &self,
+        workspace: &Workspace,
+    ) -> anyhow::Result<galleon_apply::AzureContext> {
+        let lock = self.lock.as_ref().context(
+            "no apply lock is configured: add a `lock:` section naming a storage account \
+             (see docs/apply.md), or try the workspace with --sandbox",
+        )?;
+        let tenant = workspace.tenant(&lock.tenant).with_context(|| {
+            format!(
+                "lock.tenant `{}` is not a tenant of this workspace",
+                lock.tenant
+            )
+        })?;
+        Ok(galleon_apply::AzureContext::new(
+            self.arm.clone(),
+            workspace.name(),
+            &tenant.tenant_id,
+            &lock.storage_account,
+            &lock.container,
+        )?)
+    }
+}
+
+/// The directory a workspace's relative paths (secret files, `.galleon/`) are resolved from.
+pub fn base_dir(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+}
+
+/// Prints an error with its causes (and the Azure hint, when one applies) to stderr.
+pub fn report_error(e: &anyhow::Error) {
+    eprintln!("Error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    let hint = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<galleon_azure::AzureError>())
+        .and_then(galleon_azure::AzureError::hint);
+    if let Some(hint) = hint {
+        eprintln!("hint: {hint}");
+    }
+}
