@@ -14,6 +14,8 @@ use std::fmt::Write;
 pub enum Catch {
     /// `galleon validate`, offline, with this diagnostic code.
     Validate(&'static str),
+    /// `galleon plan`'s preflight, live, with this check id (galleon-plan `preflight`).
+    Plan(&'static str),
     /// `galleon doctor`, live, with this check id.
     Doctor(&'static str),
     /// `galleon doctor` refuses the input before asking Azure anything.
@@ -30,6 +32,7 @@ impl Catch {
     fn markdown(self) -> String {
         match self {
             Catch::Validate(code) => format!("validate (`{code}`)"),
+            Catch::Plan(id) => format!("plan (`{id}`)"),
             Catch::Doctor(id) => format!("doctor (`{id}`)"),
             Catch::DoctorInput => "doctor (input)".into(),
             Catch::ApplyHint => "apply hint".into(),
@@ -62,8 +65,9 @@ pub struct Entry {
     /// Where galleon catches or explains it.
     pub caught: &'static [Catch],
     /// Tests beyond the generated one that prove it is caught: `doctor::name` in
-    /// `galleon-doctor/tests/doctor/`, `cli::name` in `galleon-cli/tests/doctor.rs` (the binary
-    /// against the emulator), `catalogue::tests::name` here.
+    /// `galleon-doctor/tests/doctor/`, `cli::name` in `galleon-cli/tests/doctor/` (the binary
+    /// against the emulator), `plan::name` in galleon-plan's preflight tests,
+    /// `catalogue::tests::name` here.
     pub tests: &'static [&'static str],
 }
 

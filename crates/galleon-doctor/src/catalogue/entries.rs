@@ -1,7 +1,7 @@
 //! The rows of the catalogue, in the order of arm-errors.md. Samples are Azure's text with
 //! example ids; `[R]` rows in arm-errors.md are reconstructed there and marked so in `section`.
 
-use super::Catch::{ApplyHint, Doctor, DoctorInput, Explain, Validate};
+use super::Catch::{ApplyHint, Doctor, DoctorInput, Explain, Plan, Validate};
 use super::Entry;
 
 pub(super) const ENTRIES: &[Entry] = &[
@@ -17,6 +17,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "`vm.<key>` (`image_tenant`), `tenants.<image tenant>`",
         caught: &[
             Validate("galleon::cross_tenant_access"),
+            Plan("image-tenant-sign-in"),
             Doctor("sign_in.image"),
             Doctor("image.subscription_tenant"),
             ApplyHint,
@@ -26,6 +27,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "doctor::image_subscription_in_another_tenant",
             "cli::doctor_no_service_principal_in_image_tenant",
             "cli::doctor_image_tenant_is_not_the_subscription_owner",
+            "plan::missing_service_principal_fails_with_the_consent_link",
         ],
     },
     Entry {
@@ -53,12 +55,15 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "`gallery_grant.<gallery>/<principal>/<role>`",
         caught: &[
             Validate("galleon::cross_tenant_access"),
+            Plan("image-readable"),
             Doctor("image.read"),
             ApplyHint,
         ],
         tests: &[
             "doctor::image_not_readable",
             "cli::doctor_image_not_readable",
+            "plan::without_a_grant_the_image_is_unreadable_unless_a_live_assignment_covers_it",
+            "plan::a_referenced_image_the_app_may_not_read_fails_readable_and_skips_existence",
         ],
     },
     Entry {
@@ -191,6 +196,8 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "`image_version.<gallery>/<image>/<version>` (`target_regions`), `vm.<key>` (`location`)",
         caught: &[
             Validate("galleon::region_not_replicated"),
+            Plan("image-version-exists"),
+            Plan("image-replicated-to-vm-region"),
             Doctor("image.exists"),
             Doctor("image.provisioned"),
             Doctor("image.region"),
@@ -202,6 +209,9 @@ pub(super) const ENTRIES: &[Entry] = &[
             "doctor::image_not_replicated_to_region",
             "cli::doctor_image_version_missing",
             "cli::doctor_image_not_replicated_to_region",
+            "plan::region_missing_from_target_regions_fails",
+            "plan::live_version_that_failed_provisioning_fails",
+            "plan::a_referenced_image_in_the_wrong_regions_fails_with_the_owners_fix",
         ],
     },
     Entry {
@@ -216,12 +226,14 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "`image_version.<gallery>/<image>/<version>` (`exclude_from_latest`)",
         caught: &[
             Validate("galleon::no_latest_version"),
+            Plan("image-replicated-to-vm-region"),
             Doctor("image.latest"),
             ApplyHint,
         ],
         tests: &[
             "doctor::latest_with_every_version_excluded",
             "cli::doctor_latest_with_every_version_excluded",
+            "plan::latest_needs_an_eligible_version_in_the_vm_region",
         ],
     },
     Entry {
@@ -268,12 +280,14 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "`vm.<key>` (`admin_username`, `ssh_public_key`)",
         caught: &[
             Validate("galleon::os_state_mismatch"),
+            Plan("image-fits-vm"),
             Doctor("vm.os_state"),
             ApplyHint,
         ],
         tests: &[
             "doctor::specialized_image_with_admin",
             "cli::doctor_specialized_image_with_admin",
+            "plan::specialized_image_with_admin_user_fails",
         ],
     },
     Entry {
@@ -288,6 +302,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "`vm.<key>` (`admin_username`, `ssh_public_key`)",
         caught: &[
             Validate("galleon::os_state_mismatch"),
+            Plan("image-fits-vm"),
             Doctor("vm.os_state"),
             ApplyHint,
         ],
@@ -308,6 +323,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "`vm.<key>` (`size`)",
         caught: &[
             Validate("galleon::hyper_v_generation_mismatch"),
+            Plan("image-fits-vm"),
             Doctor("vm.generation"),
             ApplyHint,
         ],
@@ -328,6 +344,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "`vm.<key>` (`security_type`)",
         caught: &[
             Validate("galleon::security_type_mismatch"),
+            Plan("image-fits-vm"),
             Doctor("vm.security_type"),
             ApplyHint,
         ],
@@ -598,11 +615,17 @@ pub(super) const ENTRIES: &[Entry] = &[
         cause: "the multi-tenant app has no service principal in that tenant",
         fix: "an admin of that tenant consents (`<authority>/<tenant>/adminconsent?client_id=<app>`) or runs `az ad sp create --id <app>` there",
         address: "`tenants.<key>`",
-        caught: &[Doctor("sign_in.image"), Doctor("sign_in.target"), ApplyHint],
+        caught: &[
+            Plan("image-tenant-sign-in"),
+            Doctor("sign_in.image"),
+            Doctor("sign_in.target"),
+            ApplyHint,
+        ],
         tests: &[
             "doctor::image_tenant_has_no_service_principal",
             "doctor::target_tenant_has_no_service_principal",
             "cli::doctor_no_service_principal_in_image_tenant",
+            "plan::missing_service_principal_fails_with_the_consent_link",
         ],
     },
     Entry {

@@ -176,8 +176,9 @@ fn named_tests_exist() {
     let doctor_tests = std::fs::read_to_string(root.join("tests/doctor/main.rs"))
         .unwrap_or_default()
         + &std::fs::read_to_string(root.join("tests/doctor/conditions.rs")).unwrap_or_default();
-    let cli_tests =
-        std::fs::read_to_string(root.join("../galleon-cli/tests/doctor.rs")).unwrap_or_default();
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap_or_default();
+    let cli_tests = read("../galleon-cli/tests/doctor/main.rs");
+    let plan_tests = read("../galleon-plan/src/preflight/tests.rs");
     let own = include_str!("tests.rs");
     for e in entries() {
         for t in e.tests {
@@ -186,6 +187,7 @@ fn named_tests_exist() {
             let source = match file {
                 "doctor" => &doctor_tests,
                 "cli" => &cli_tests,
+                "plan" => &plan_tests,
                 _ => own,
             };
             assert!(
