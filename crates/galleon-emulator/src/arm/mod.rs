@@ -221,7 +221,7 @@ fn route(
     if rt.rbac == Rbac::Standard {
         let verb = match (&path.action, &parts.method) {
             (Some(a), _) => format!("{a}/action"),
-            (None, &Method::GET) => "read".into(),
+            (None, &Method::GET | &Method::HEAD) => "read".into(),
             (None, &Method::DELETE) => "delete".into(),
             (None, _) => "write".into(),
         };
@@ -251,7 +251,11 @@ fn route(
         headers: parts.headers.clone(),
         body,
     };
-    handler(ctx, &req)
+    let reply = handler(ctx, &req)?;
+    if req.method == Method::HEAD {
+        return Ok(Reply::empty(StatusCode::NO_CONTENT));
+    }
+    Ok(reply)
 }
 
 /// Builds the HTTP response with ARM's common headers.

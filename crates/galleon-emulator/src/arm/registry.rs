@@ -103,7 +103,8 @@ impl ResourceType {
     pub fn handler(&self, method: &Method, collection: bool) -> Option<Handler> {
         match (method.as_str(), collection) {
             ("GET", true) => self.list,
-            ("GET", false) => self.get,
+            // HEAD is ARM's CheckExistence: answered from GET, turned into 204 by the front door.
+            ("GET" | "HEAD", false) => self.get,
             ("PUT", false) => self.put,
             ("PATCH", false) => self.patch,
             ("DELETE", false) => self.delete,

@@ -81,6 +81,22 @@ pub fn register(r: &mut Registry) {
         )
     });
     r.register(ResourceType {
+        list: Some(list_tenants),
+        rbac: Rbac::Handler,
+        needs_resource_group: false,
+        ..ResourceType::new("Microsoft.Resources", "tenants", API_VERSIONS)
+    });
+    // Resources_List / Resources_ListByResourceGroup (resources.json): every tracked resource.
+    for type_path in [
+        "subscriptions/resources",
+        "subscriptions/resourceGroups/resources",
+    ] {
+        r.register(ResourceType {
+            list: Some(list_resources),
+            ..ResourceType::new("Microsoft.Resources", type_path, API_VERSIONS)
+        });
+    }
+    r.register(ResourceType {
         get: Some(get_tags),
         put: Some(put_tags),
         patch: Some(patch_tags),
@@ -141,6 +157,98 @@ fn get_group(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
 fn patch_group(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
     get_group(ctx, req)?;
     generic::patch(ctx, req)
+}
+
+/// `GET /tenants`: the caller's own tenant (an app sees the tenants it has a principal in,
+/// but ARM lists only those it can use with this token).
+fn list_tenants(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let items = ctx
+        .state
+        .tenant(&ctx.caller.tenant)
+        .map(|t| {
+            let domain = t.domain.clone().unwrap_or_default();
+            json!({
+                "id": format!("/tenants/{}", t.id),
+                "tenantId": t.id,
+                "countryCode": "US",
+                "displayName": t.display_name,
+                "domains": if domain.is_empty() { json!([]) } else { json!([domain]) },
+                "defaultDomain": domain,
+                "tenantCategory": "Home",
+                "tenantType": "AAD",
+            })
+        })
+        .into_iter()
+        .collect();
+    Ok(generic::page(ctx, req, items))
+}
+
+/// Generic resource list under a subscription or resource group: tracked resources only
+/// (those with a location), not resource groups, extension resources (role assignments) or
+/// proxy children (subnets). Supports `$filter` on `resourceType eq '...'` and
+/// `tagName eq '...' [and tagValue eq '...']`.
+fn list_resources(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let scope = req.path.resource_group_id().unwrap_or_else(|| {
+        format!(
+            "/subscriptions/{}",
+            req.path.subscription.as_deref().unwrap_or_default()
+        )
+    });
+    let filter = req.query("$filter").unwrap_or_default().to_owned();
+    let quoted = |key: &str| {
+        filter
+            .split(&format!("{key} eq '"))
+            .nth(1)
+            .and_then(|s| s.split('\'').next())
+            .map(str::to_owned)
+    };
+    let (want_type, tag_name, tag_value) = (
+        quoted("resourceType"),
+        quoted("tagName"),
+        quoted("tagValue"),
+    );
+    let scope_lc = scope.to_ascii_lowercase();
+    let items = ctx
+        .state
+        .resources
+        .iter()
+        .filter(|(k, _)| crate::state::is_under(k, &scope_lc) && **k != scope_lc)
+        .map(|(_, r)| r)
+        .filter(|r| r.location().is_some() && !r.resource_type.eq_ignore_ascii_case(RG_TYPE))
+        .filter(|r| {
+            // Extension resources hang off another resource's `/providers/` segment.
+            r.id.to_ascii_lowercase().matches("/providers/").count() <= 1
+        })
+        .filter(|r| {
+            want_type
+                .as_deref()
+                .is_none_or(|t| r.resource_type.eq_ignore_ascii_case(t))
+        })
+        .filter(|r| match &tag_name {
+            None => true,
+            Some(name) => r.body["tags"].as_object().is_some_and(|tags| {
+                tags.iter().any(|(k, v)| {
+                    k.eq_ignore_ascii_case(name)
+                        && tag_value
+                            .as_deref()
+                            .is_none_or(|want| v.as_str() == Some(want))
+                })
+            }),
+        })
+        .map(|r| {
+            let mut item = json!({
+                "id": r.id, "name": r.body["name"], "type": r.resource_type,
+                "location": r.location(),
+            });
+            for key in ["tags", "kind", "sku", "identity", "managedBy", "zones"] {
+                if let Some(v) = r.body.get(key) {
+                    item[key] = v.clone();
+                }
+            }
+            item
+        })
+        .collect();
+    Ok(generic::page(ctx, req, items))
 }
 
 /// PUT resource group: synchronous, 201 on create, 200 on update.

@@ -390,3 +390,71 @@ async fn admin_request_log_records_principal_and_auxiliary_tenants_without_token
     let health = t.admin(Method::GET, "/health", None).await;
     assert_eq!(health.body["status"], "ok");
 }
+
+#[tokio::test]
+async fn generic_resource_lists_existence_checks_and_tenants() {
+    let mut seed = scenario();
+    let image = format!(
+        "{}/providers/Microsoft.Compute/images/ubuntu-2204-base",
+        rg_path(SUB_A, "rg-image-build")
+    );
+    seed.resources.push(galleon_emulator::seed::SeedResource {
+        id: image.clone(),
+        location: Some("westeurope".into()),
+        properties: Some(json!({"hyperVGeneration": "V2"})),
+        tags: Some([("galleon-workspace".to_owned(), "ws".to_owned())].into()),
+        extra: Default::default(),
+    });
+    let t = TestContext::start(seed).await;
+    let tok = t.token_a().await;
+    let in_rg = t
+        .get(
+            &format!(
+                "{}/resources?api-version=2025-04-01",
+                rg_path(SUB_A, "rg-image-build")
+            ),
+            &tok,
+        )
+        .await;
+    assert_eq!(in_rg.status, StatusCode::OK, "{}", in_rg.body);
+    let ids: Vec<&str> = in_rg.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    // The role assignments inherited from the subscription and the group itself are not listed.
+    assert_eq!(ids, vec![image.as_str()]);
+    assert_eq!(in_rg.body["value"][0]["type"], "Microsoft.Compute/images");
+    let filtered = t.get(&format!("/subscriptions/{SUB_A}/resources?api-version=2025-04-01&$filter=tagName eq 'galleon-workspace' and tagValue eq 'other'"), &tok).await;
+    assert_eq!(filtered.body["value"].as_array().unwrap().len(), 0);
+    let by_type = t.get(&format!("/subscriptions/{SUB_A}/resources?api-version=2025-04-01&$filter=resourceType eq 'Microsoft.Compute/images'"), &tok).await;
+    assert_eq!(by_type.body["value"].as_array().unwrap().len(), 1);
+    // HEAD = CheckExistence.
+    let exists = t
+        .call(
+            Method::HEAD,
+            &format!("{}?{RG_API}", rg_path(SUB_A, "rg-image-build")),
+            Some(&tok),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(exists.status, StatusCode::NO_CONTENT);
+    let missing = t
+        .call(
+            Method::HEAD,
+            &format!("{}?{RG_API}", rg_path(SUB_A, "rg-missing")),
+            Some(&tok),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let tenants = t.get("/tenants?api-version=2022-12-01", &tok).await;
+    assert_eq!(tenants.body["value"][0]["tenantId"], TENANT_A);
+    assert_eq!(
+        tenants.body["value"][0]["defaultDomain"],
+        "publisher.onmicrosoft.com"
+    );
+}
