@@ -146,6 +146,8 @@ codes! {
     InvalidImageSource => "galleon::invalid_image_source",
     /// The gallery's region is not among an image version's target regions.
     GalleryRegionMissing => "galleon::gallery_region_missing",
+    /// Resources that must share a region or subscription (VM, NIC, network) do not.
+    LocationMismatch => "galleon::location_mismatch",
 }
 
 /// One problem, tied to a place in a file when known.

@@ -215,6 +215,17 @@ impl Builder<'_> {
         (network, subnet_id): (Ref, String),
         nsg: Option<Ref>,
     ) -> Ref {
+        // The NIC and public IP live where the VM lives, which may differ from its group's region.
+        let located = Placement {
+            location: item
+                .value
+                .location
+                .as_ref()
+                .map(|l| l.value.clone())
+                .unwrap_or_else(|| p.location.clone()),
+            ..p.clone()
+        };
+        let p = &located;
         let shorthand = item.value.network.as_ref();
         let loc = shorthand.map(|n| n.loc).unwrap_or(item.key.loc);
         let origin = self.origin(item.file, loc);

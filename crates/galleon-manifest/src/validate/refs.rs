@@ -61,6 +61,7 @@ pub fn check(sources: &Sources, resources: &[Resource], out: &mut Vec<Diagnostic
             }
         }
     }
+    placement(resources, out);
     for cycle in find_cycles(resources) {
         let first = &resources[cycle[0]];
         let path: Vec<String> = cycle
@@ -128,4 +129,47 @@ pub fn find_cycles(resources: &[Resource]) -> Vec<Vec<usize>> {
         }
     }
     cycles
+}
+
+/// A NIC must be in its network's region and subscription, and a VM in its NIC's region
+/// (Azure: "Subnet ... referenced by ... is in a different location/subscription", and
+/// "NetworkInterface ... and VirtualMachine ... must be in the same location").
+fn placement(resources: &[Resource], out: &mut Vec<Diagnostic>) {
+    use super::images::same_region;
+    let find = |a: &Address| resources.iter().find(|r| &r.address == a);
+    for r in resources {
+        let (other, what) = match &r.spec {
+            Spec::Nic(n) => (find(&n.network.address), "its network"),
+            Spec::Vm(v) => (find(&v.nic.address), "its network interface"),
+            _ => continue,
+        };
+        let Some(other) = other else { continue };
+        let problem = if !same_region(&r.location, &other.location) {
+            Some(format!(
+                "region `{}`, but {what} {} is in `{}`",
+                r.location, other.address, other.location
+            ))
+        } else if r.address.kind == crate::address::Kind::Nic
+            && !r.subscription.eq_ignore_ascii_case(&other.subscription)
+        {
+            Some(format!(
+                "subscription {}, but {what} {} is in {}",
+                r.subscription, other.address, other.subscription
+            ))
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            out.push(
+                Diagnostic::at(
+                    Code::LocationMismatch,
+                    r.origin.file,
+                    r.origin.loc,
+                    format!("{} is in {p}", r.address),
+                )
+                .label("placed apart from what it attaches to")
+                .help("a VM, its NIC and the NIC's network must share a region, and the NIC and network a subscription"),
+            );
+        }
+    }
 }
