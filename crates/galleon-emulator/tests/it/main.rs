@@ -4,6 +4,7 @@
 mod common;
 
 mod arm_auth;
+mod binary;
 mod framework;
 mod identity;
 mod resource_groups;
