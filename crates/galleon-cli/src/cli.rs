@@ -42,8 +42,10 @@ pub enum Command {
   galleon validate examples/cross-tenant
   galleon validate infra/images.yaml    # a single file
 
-Exit status: 0 when valid, 1 with every problem printed to stderr.")]
-    Validate(PathArg),
+  galleon validate --format json        # for CI: a JSON report on stdout
+
+Exit status: 0 when valid, 1 with every problem printed to stderr (or in the JSON report).")]
+    Validate(ValidateArgs),
     /// Print the manifest's JSON Schema (draft-07) for editors.
     #[command(after_help = "Examples:
   galleon schema > schemas/galleon.schema.json
@@ -122,6 +124,25 @@ pub struct PathArg {
     /// Workspace directory (all *.yaml/*.yml in it) or a single manifest file.
     #[arg(default_value = ".")]
     pub path: PathBuf,
+}
+
+/// Arguments of `galleon validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Report format: `text` (snippets on stderr) or `json` (a report on stdout).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// How `validate` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Human-readable, with source snippets, on stderr.
+    Text,
+    /// `{"valid": bool, "resources": n, "diagnostics": [...]}` on stdout.
+    Json,
 }
 
 /// Arguments of `galleon graph`.

@@ -81,3 +81,32 @@ fn help_has_examples() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("galleon validate examples/cross-tenant"));
 }
+
+#[test]
+fn validate_json_report() {
+    let out = galleon(&[
+        "validate",
+        "crates/galleon-manifest/tests/fixtures/invalid_guid",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    let first = &report["diagnostics"][0];
+    assert_eq!(first["code"], "galleon::invalid_guid");
+    assert_eq!(first["line"], 3);
+    assert_eq!(first["column"], 16);
+    assert!(
+        first["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("invalid_guid/main.yaml")
+    );
+
+    let ok = galleon(&["validate", "examples/fleet", "--format", "json"]);
+    assert_eq!(ok.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(report["valid"], true);
+    assert!(report["resources"].as_u64().unwrap() > 20);
+}

@@ -19,7 +19,7 @@ use crate::exit::ExitStatus;
 /// Runs one command.
 pub fn run(command: Command, global: &GlobalArgs) -> ExitStatus {
     match command {
-        Command::Validate(args) => validate::run(&args.path, global),
+        Command::Validate(args) => validate::run(&args, global),
         Command::Schema => schema::run(),
         Command::Graph(args) => graph::run(&args, global),
         Command::Doctor(args) => doctor::run(&args, global),

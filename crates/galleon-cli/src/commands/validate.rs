@@ -1,13 +1,30 @@
 //! `galleon validate`: load, resolve and check a workspace; no network.
 
-use std::path::Path;
+use galleon_manifest::Workspace;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, ReportFormat, ValidateArgs};
 use crate::exit::ExitStatus;
 
-/// Prints a success line to stdout, or every problem to stderr.
-pub fn run(path: &Path, global: &GlobalArgs) -> ExitStatus {
-    match super::load_workspace(path, global) {
+/// Text: a success line on stdout, or every problem on stderr. JSON: a report on stdout.
+pub fn run(args: &ValidateArgs, global: &GlobalArgs) -> ExitStatus {
+    if args.format == ReportFormat::Json {
+        let (report, status) = match Workspace::load(&args.path.path) {
+            Ok(ws) => (
+                serde_json::json!({"valid": true, "resources": ws.resources().len(), "diagnostics": []}),
+                ExitStatus::Success,
+            ),
+            Err(d) => (
+                serde_json::json!({"valid": false, "resources": null, "diagnostics": d.to_json()}),
+                ExitStatus::Failure,
+            ),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("JSON serialises")
+        );
+        return status;
+    }
+    match super::load_workspace(&args.path.path, global) {
         Ok(ws) => {
             println!(
                 "Success! The workspace is valid ({} resources).",
