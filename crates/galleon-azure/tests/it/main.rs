@@ -3,6 +3,7 @@
 
 mod auth;
 mod blob;
+mod emulator;
 mod lro;
 mod requests;
 mod retries;

@@ -55,16 +55,28 @@ pub fn assert_clean(text: &str, what: &str) {
     );
 }
 
-// Single-threaded runtime: the capturing subscriber (set per thread) sees every event.
-#[tokio::test(flavor = "current_thread")]
+/// One TRACE-level subscriber for the whole test binary, installed by the first test that asks.
+/// Global rather than per-test: a thread-local default misses events from callsites whose
+/// interest was cached by tests running on other threads, and a global one sees every test's
+/// requests, which only makes the leak check stronger.
+pub fn global_capture() -> &'static Capture {
+    static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture = Capture::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(capture.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in this test binary");
+        capture
+    })
+}
+
+#[tokio::test]
 async fn no_secret_or_token_in_logs_errors_or_debug_output() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = global_capture();
 
     let stub = Stub::start(|s| {
         if s.is_token_request() {
@@ -130,7 +142,6 @@ async fn no_secret_or_token_in_logs_errors_or_debug_output() {
     for (what, text) in &outputs {
         assert_clean(text, what);
     }
-    drop(_guard);
     let logs = capture.text();
     assert!(logs.contains("azure request"), "the capture works: {logs}");
     assert_clean(&logs, "TRACE logs");
