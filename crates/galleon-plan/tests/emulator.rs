@@ -11,7 +11,7 @@ use galleon_azure::{
     ArmClient, ArmRequest, ClientOptions, Cloud, CredentialSource, CredentialSpec, LroConfig,
     Method, RetryConfig, Secret, SecretSource, TenantId,
 };
-use galleon_emulator::seed::{SeedPrincipal, SeedRoleAssignment};
+use galleon_emulator::seed::{SeedPrincipal, SeedResource, SeedRoleAssignment, SeedSubscription};
 use galleon_emulator::{Emulator, EmulatorConfig, RunningEmulator, Seed};
 use galleon_manifest::Workspace;
 use galleon_plan::{Action, AzureContext, CheckStatus, Plan, PlanOptions, ResourceKind, plan};
@@ -24,7 +24,7 @@ const CONSUMER: &str = "22222222-2222-4222-8222-222222222222";
 const RG_APP: &str = "/subscriptions/bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb/resourceGroups/rg-app";
 
 struct World {
-    _emulator: RunningEmulator,
+    emulator: RunningEmulator,
     azure: AzureContext,
 }
 
@@ -66,7 +66,7 @@ async fn world(edit: impl FnOnce(&mut Seed)) -> World {
     arm.configure_credentials(&[spec(PUBLISHER), spec(CONSUMER)])
         .unwrap();
     World {
-        _emulator: emulator,
+        emulator,
         azure: AzureContext {
             arm,
             resource_graph: true,
@@ -101,41 +101,70 @@ async fn plan_of(world: &World, workspace: &Workspace) -> Plan {
         .expect("plan")
 }
 
-/// What apply does, minus concurrency and locking: each planned write, in plan order.
+/// What apply does, minus locking: the planned writes in waves, each wave the changes whose
+/// dependencies are done (deletes last, in reverse plan order).
 async fn apply(world: &World, plan: &Plan) {
-    for change in plan.changes.iter().filter(|c| c.action.is_change()) {
-        let tenant = TenantId::new(&change.tenant_id);
-        let request = change
-            .request
-            .as_ref()
-            .expect("a change carries its request");
-        let aux: Vec<TenantId> = request.aux_tenant_ids.iter().map(TenantId::new).collect();
-        if matches!(change.action, Action::Delete | Action::Replace) {
-            let del = ArmRequest {
-                api_version: Some(&request.api_version),
-                ..ArmRequest::new(Method::DELETE, &tenant, &change.arm_id)
-            };
-            world
-                .azure
-                .arm
-                .send(del)
-                .await
-                .unwrap_or_else(|e| panic!("DELETE {}: {e}", change.address));
-        }
-        if let Some(body) = &request.body {
-            let put = ArmRequest {
-                api_version: Some(&request.api_version),
-                body: Some(body),
-                aux_tenants: &aux,
-                ..ArmRequest::new(Method::PUT, &tenant, &change.arm_id)
-            };
-            world
-                .azure
-                .arm
-                .send(put)
-                .await
-                .unwrap_or_else(|e| panic!("PUT {}: {e}", change.address));
-        }
+    let mut pending: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.is_change() && c.action != Action::Delete)
+        .collect();
+    let planned: std::collections::BTreeSet<&str> =
+        pending.iter().map(|c| c.address.as_str()).collect();
+    let mut done = std::collections::BTreeSet::new();
+    while !pending.is_empty() {
+        let (ready, rest): (Vec<_>, Vec<_>) = pending.into_iter().partition(|c| {
+            c.depends_on
+                .iter()
+                .all(|d| !planned.contains(d.as_str()) || done.contains(d.as_str()))
+        });
+        assert!(!ready.is_empty(), "dependency cycle in the plan");
+        futures::future::join_all(ready.iter().map(|c| write(world, c))).await;
+        done.extend(ready.iter().map(|c| c.address.as_str()));
+        pending = rest;
+    }
+    for change in plan
+        .changes
+        .iter()
+        .rev()
+        .filter(|c| c.action == Action::Delete)
+    {
+        write(world, change).await;
+    }
+}
+
+async fn write(world: &World, change: &galleon_plan::ResourceChange) {
+    let tenant = TenantId::new(&change.tenant_id);
+    let request = change
+        .request
+        .as_ref()
+        .expect("a change carries its request");
+    let aux: Vec<TenantId> = request.aux_tenant_ids.iter().map(TenantId::new).collect();
+    if matches!(change.action, Action::Delete | Action::Replace) {
+        let del = ArmRequest {
+            api_version: Some(&request.api_version),
+            ..ArmRequest::new(Method::DELETE, &tenant, &change.arm_id)
+        };
+        world
+            .azure
+            .arm
+            .send(del)
+            .await
+            .unwrap_or_else(|e| panic!("DELETE {}: {e}", change.address));
+    }
+    if let Some(body) = &request.body {
+        let put = ArmRequest {
+            api_version: Some(&request.api_version),
+            body: Some(body),
+            aux_tenants: &aux,
+            ..ArmRequest::new(Method::PUT, &tenant, &change.arm_id)
+        };
+        world
+            .azure
+            .arm
+            .send(put)
+            .await
+            .unwrap_or_else(|e| panic!("PUT {}: {e}", change.address));
     }
 }
 
@@ -402,4 +431,88 @@ async fn an_app_without_a_service_principal_in_the_image_tenant_fails_preflight(
         workspace.resources().len(),
         "the plan is still complete"
     );
+}
+
+#[tokio::test]
+async fn the_fleet_plans_in_bulk_and_is_idempotent() {
+    let world = world(|seed| {
+        for n in 1..=5 {
+            let id = format!("bbbbbbbb-000{n}-4000-8000-bbbbbbbbbbbb");
+            seed.subscriptions.push(SeedSubscription {
+                id: id.clone(),
+                tenant: CONSUMER.into(),
+                display_name: None,
+                quotas: Default::default(),
+            });
+            seed.role_assignments.push(SeedRoleAssignment {
+                principal: SeedPrincipal::App {
+                    app_id: APP.into(),
+                    tenant: CONSUMER.into(),
+                },
+                role: "Contributor".into(),
+                scope: format!("/subscriptions/{id}"),
+                name: None,
+            });
+        }
+        let base = seed
+            .resources
+            .iter()
+            .find(|r| r.id.ends_with("/images/ubuntu-2204-base"))
+            .unwrap()
+            .clone();
+        for name in ["worker-base", "worker-base-next"] {
+            seed.resources.push(SeedResource {
+                id: base.id.replace("ubuntu-2204-base", name),
+                ..base.clone()
+            });
+        }
+    })
+    .await;
+    let workspace =
+        Workspace::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/fleet"))
+            .unwrap();
+    let first = plan_of(&world, &workspace).await;
+    assert_eq!(first.summary.add, workspace.resources().len());
+    assert!(
+        failed_checks(&first).is_empty(),
+        "{:#?}",
+        failed_checks(&first)
+    );
+    apply(&world, &first).await;
+
+    let before = world.emulator.requests().len();
+    let second = plan_of(&world, &workspace).await;
+    let requests: Vec<_> = world
+        .emulator
+        .requests()
+        .into_iter()
+        .skip(before)
+        .filter(|r| !r.path.contains("/oauth2/"))
+        .collect();
+    assert!(
+        !second.has_changes(),
+        "{:?}",
+        actions(&second)
+            .into_iter()
+            .filter(|(_, a)| *a != Action::NoOp)
+            .collect::<Vec<_>>()
+    );
+    // Lists, not one GET per resource: 6 lists of groups, 2 Resource Graph queries, 16 lists of
+    // the types each group holds, the gallery's images and role assignments, the versions: 27.
+    let resources = workspace.resources().len();
+    assert_eq!(resources, 56);
+    assert!(
+        requests.len() <= 27,
+        "{} requests for {resources} resources: {:#?}",
+        requests.len(),
+        requests
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect::<Vec<_>>()
+    );
+    assert!(requests.iter().all(|r| {
+        r.method == "GET"
+            || r.path
+                .ends_with("/providers/Microsoft.ResourceGraph/resources")
+    }));
 }
