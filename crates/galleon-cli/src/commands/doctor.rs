@@ -20,9 +20,10 @@ pub struct DoctorArgs {
     /// The image version id, or the image definition id to use its latest version.
     #[arg(long, value_name = "ID")]
     pub image: String,
-    /// The tenant you believe owns the image's subscription (GUID or domain).
+    /// The tenant you believe owns the image's subscription (GUID or domain). Without it, the
+    /// doctor asks ARM which tenant owns it.
     #[arg(long, value_name = "TENANT")]
-    pub image_tenant: String,
+    pub image_tenant: Option<String>,
     /// The tenant of the VM's subscription.
     #[arg(long, value_name = "TENANT")]
     pub tenant: String,
@@ -96,7 +97,7 @@ pub enum SecurityArg {
     ConfidentialVm,
 }
 
-fn setup(args: &DoctorArgs) -> Result<Setup, String> {
+fn setup(args: &DoctorArgs, image_tenant: String) -> Result<Setup, String> {
     let image = ImageRef::parse(&args.image).map_err(|e| e.to_string())?;
     let admin = match (&args.admin_username, &args.ssh_key, args.password_auth) {
         (None, _, _) => AdminProfile::None,
@@ -133,7 +134,7 @@ fn setup(args: &DoctorArgs) -> Result<Setup, String> {
     };
     let s = Setup {
         image,
-        image_tenant: args.image_tenant.clone(),
+        image_tenant,
         target_tenant: args.tenant.clone(),
         target_subscription: args.subscription.clone(),
         resource_group: args.resource_group.clone(),
@@ -153,39 +154,65 @@ fn setup(args: &DoctorArgs) -> Result<Setup, String> {
     Ok(s)
 }
 
-async fn probe(args: &DoctorArgs, s: &Setup) -> Result<LiveProbe, String> {
-    let with_hint = |e: galleon_azure::AzureError| match e.hint() {
+fn with_hint(e: galleon_azure::AzureError) -> String {
+    match e.hint() {
         Some(h) => format!("{e}\nhint: {h}"),
         None => e.to_string(),
-    };
+    }
+}
+
+/// Connects to the cloud, settles the image's tenant (given, or named by ARM's challenge for the
+/// image's subscription) and configures both tenants' credentials.
+async fn connect(args: &DoctorArgs) -> Result<(Setup, LiveProbe), String> {
+    let image = ImageRef::parse(&args.image).map_err(|e| e.to_string())?;
     let cloud = Cloud::resolve(args.endpoint.as_deref(), args.ca_file.as_deref())
         .await
         .map_err(with_hint)?;
     let client = ArmClient::new(cloud, ClientOptions::default()).map_err(with_hint)?;
+    let probe = LiveProbe::new(client.clone()).map_err(|f| f.answer.message)?;
+    let image_tenant = match &args.image_tenant {
+        Some(t) => t.clone(),
+        None => {
+            let found = galleon_doctor::Probe::subscription_tenant(&probe, &image.subscription)
+                .await
+                .map_err(|f| {
+                    format!(
+                        "cannot find the tenant of subscription {}: {}",
+                        image.subscription, f.answer.message
+                    )
+                })?;
+            let tenant = found.ok_or_else(|| {
+                format!(
+                    "ARM did not name the tenant of subscription {}: pass --image-tenant",
+                    image.subscription
+                )
+            })?;
+            eprintln!(
+                "image tenant: {tenant} (named by ARM for subscription {})",
+                image.subscription
+            );
+            tenant
+        }
+    };
+    let s = setup(args, image_tenant)?;
     client
         .configure_credentials(&s.credential_specs())
         .map_err(|e| with_hint(e.into()))?;
-    LiveProbe::new(client).map_err(|f| f.answer.message)
+    Ok((s, probe))
 }
 
 /// Runs the checks; exit 1 when one failed or the input was unusable.
 pub fn run(args: &DoctorArgs, _global: &GlobalArgs) -> ExitStatus {
-    let s = match setup(args) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitStatus::Failure;
-        }
-    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
     let report = runtime.block_on(async {
-        let probe = probe(args, &s).await?;
-        Ok::<_, String>(galleon_doctor::run(&s, &probe).await)
+        let (s, probe) = connect(args).await?;
+        let report = galleon_doctor::run(&s, &probe).await;
+        Ok::<_, String>((s, report))
     });
-    let report = match report {
+    let (s, report) = match report {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -322,3 +322,38 @@ async fn doctor_unknown_target_subscription() {
         "SubscriptionNotFound"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_discovers_the_image_tenant_when_not_given() {
+    let run = json_run(seed(), with(green_args(), "--image-tenant", None)).await;
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains(&format!("image tenant: {IMAGE_TENANT} (named by ARM")),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(run.failures(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_wrong_secret_fails_sign_in_and_is_never_printed() {
+    let mut s = seed();
+    s.apps[0].secrets = vec![galleon_emulator::seed::SeedSecret {
+        value: "the-real-secret".into(),
+        expired: false,
+    }];
+    let run = galleon(s, &green_args()).await;
+    assert_eq!(run.code(), Some(1));
+    let all = format!("{}{}", run.stdout(), run.stderr());
+    assert!(all.contains("AADSTS7000215"), "{all}");
+    assert!(
+        all.contains("use the secret's Value, not its Secret ID"),
+        "{all}"
+    );
+    for secret in [SECRET, "the-real-secret"] {
+        assert!(!all.contains(secret), "the secret was printed: {all}");
+    }
+    // No token either: a JWT starts with eyJ.
+    assert!(!all.contains("eyJ"), "{all}");
+}
