@@ -143,6 +143,7 @@ pub fn store(ctx: &mut Ctx<'_>, ty: &str, mut doc: Value, lro_mode: bool) -> (Va
     let creating = previous.is_none();
     let id = previous.as_ref().map_or(id_in, |p| p.id.clone());
     doc["id"] = json!(id);
+    strip_nulls(&mut doc);
     let internal = doc
         .as_object_mut()
         .and_then(|o| o.remove(PRIVATE))
@@ -164,6 +165,19 @@ pub fn store(ctx: &mut Ctx<'_>, ty: &str, mut doc: Value, lro_mode: bool) -> (Va
         updated: ctx.now,
     });
     (doc, creating)
+}
+
+/// Removes `null` members recursively: a `null` in a request means "not set", and Azure's GET
+/// omits unset properties rather than echoing `null`.
+pub fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            o.retain(|_, x| !x.is_null());
+            o.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
 }
 
 /// Answers a PUT whose document is stored: synchronous 200/201, or an LRO (201/200 +
@@ -306,4 +320,16 @@ pub fn check_linked_at(ctx: &Ctx<'_>, scope_id: &str) -> Result<(), ArmError> {
         &StateAuthority(ctx.state),
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nulls_are_stripped_at_every_depth() {
+        let mut v = json!({"a": null, "b": {"c": null, "d": 1}, "e": [{"f": null}]});
+        strip_nulls(&mut v);
+        assert_eq!(v, json!({"b": {"d": 1}, "e": [{}]}));
+    }
 }

@@ -48,13 +48,19 @@ async fn publish_gallery_image_and_version_with_replication() {
             &a,
             json!({"location": "westeurope", "properties": {
         "osType": "Linux", "osState": "Generalized", "hyperVGeneration": "V2",
-        "identifier": {"publisher": "contoso", "offer": "ubuntu", "sku": "22_04"},
+        "identifier": {"publisher": "contoso", "offer": "ubuntu", "sku": "22_04"}, "description": null,
         "features": [{"name": "SecurityType", "value": "TrustedLaunchSupported"}]}}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     ctx.wait(r.header("azure-asyncoperation"), &a).await;
 
+    let def = ctx.get(&format!("{i}?{GALLERY_API}"), &a).await.body;
+    assert!(
+        def["properties"].get("description").is_none(),
+        "nulls are not echoed: {def}"
+    );
+    assert_eq!(def["properties"]["architecture"], "x64");
     let v = format!("{i}/versions/1.0.0");
     let r = ctx.put(&format!("{v}?{GALLERY_API}"), &a, json!({"location": "westeurope", "properties": {
         "publishingProfile": {"targetRegions": [
@@ -100,6 +106,10 @@ async fn publish_gallery_image_and_version_with_replication() {
     let plain = ctx.get(&format!("{v}?{GALLERY_API}"), &a).await.body;
     assert!(plain["properties"].get("replicationStatus").is_none());
     assert!(plain["properties"]["publishingProfile"]["publishedDate"].is_string());
+    assert_eq!(
+        plain["properties"]["safetyProfile"]["reportedForPolicyViolation"],
+        false
+    );
     assert!(plain.get("_emulator").is_none());
 }
 

@@ -340,6 +340,12 @@ pub fn version_put(
         .map(str::to_owned)
         .unwrap_or_else(|| rfc3339(now_ms));
     profile["publishedDate"] = json!(published);
+    // Read-only safety fields Compute adds (GalleryImageVersion_Get.json, api 2022-08-03+).
+    let safety = &mut out["safetyProfile"];
+    if safety["allowDeletionOfReplicatedLocations"].is_null() {
+        safety["allowDeletionOfReplicatedLocations"] = json!(false);
+    }
+    safety["reportedForPolicyViolation"] = json!(false);
     out["provisioningState"] = json!("Succeeded");
     doc["properties"] = out;
     // Regions already complete in the previous document stay complete.
