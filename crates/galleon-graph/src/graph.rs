@@ -262,6 +262,24 @@ impl ResourceGraph {
         Ok(v)
     }
 
+    /// The graph restricted to `targets` and everything they depend on (what `galleon graph
+    /// --target` draws).
+    ///
+    /// # Errors
+    /// [`GraphError::UnknownAddress`] for a target not in the workspace.
+    pub fn restrict(&self, targets: &[Address]) -> Result<ResourceGraph, GraphError> {
+        let keep = self.closure(targets, Direction::Incoming)?;
+        let graph = self.graph.filter_map(
+            |ix, node| keep.contains(&ix).then(|| node.clone()),
+            |_, edge| Some(*edge),
+        );
+        let index = graph
+            .node_indices()
+            .map(|ix| (graph[ix].address.clone(), ix))
+            .collect();
+        Ok(ResourceGraph { graph, index })
+    }
+
     fn closure(
         &self,
         targets: &[Address],

@@ -131,3 +131,26 @@ fn drawings() {
         insta::assert_snapshot!(format!("{name}.mermaid"), render(&g, Format::Mermaid));
     }
 }
+
+#[test]
+fn restrict_keeps_a_target_and_its_dependencies() {
+    let g = ResourceGraph::from_workspace(&ws("cross-tenant")).unwrap();
+    let sub = g.restrict(&[a("nic.web")]).unwrap();
+    let nodes: Vec<String> = sub.nodes().map(|n| n.address.to_string()).collect();
+    assert_eq!(
+        nodes,
+        [
+            "resource_group.app",
+            "nsg.web",
+            "network.app",
+            "public_ip.web",
+            "nic.web"
+        ]
+    );
+    assert_eq!(sub.edges().count(), 7);
+    assert_eq!(strs(sub.apply_order()).last().unwrap(), "nic.web");
+    assert!(matches!(
+        g.restrict(&[a("vm.nope")]),
+        Err(GraphError::UnknownAddress(_))
+    ));
+}
