@@ -14,7 +14,9 @@ use galleon_azure::{
 use galleon_emulator::seed::{SeedPrincipal, SeedResource, SeedRoleAssignment, SeedSubscription};
 use galleon_emulator::{Emulator, EmulatorConfig, RunningEmulator, Seed};
 use galleon_manifest::Workspace;
-use galleon_plan::{Action, AzureContext, CheckStatus, Plan, PlanOptions, ResourceKind, plan};
+use galleon_plan::{
+    Action, AzureContext, CheckStatus, Fingerprint, Plan, PlanOptions, ResourceKind, plan,
+};
 use serde_json::json;
 
 const APP: &str = "0a0a0a0a-3333-4333-8333-333333333333";
@@ -245,6 +247,29 @@ async fn fresh_world_creates_everything_then_every_kind_is_a_no_op() {
         failed_checks(&second)
     );
     assert!(second.reads.len() >= workspace.resources().len());
+
+    // apply refuses a plan whose reads moved, re-reading each with a GET: list bodies and GET
+    // bodies must fingerprint the same, or every saved plan would look stale.
+    for read in &second.reads {
+        let change = second
+            .changes
+            .iter()
+            .find(|c| c.arm_id == read.arm_id)
+            .unwrap();
+        let tenant = TenantId::new(&change.tenant_id);
+        let api = change.kind.api_version();
+        let req = ArmRequest {
+            api_version: Some(api),
+            ..ArmRequest::new(Method::GET, &tenant, &read.arm_id)
+        };
+        let body = world.azure.arm.send(req).await.unwrap().body;
+        assert_eq!(
+            Fingerprint::of(&read.arm_id, Some(&body)),
+            *read,
+            "{}",
+            change.address
+        );
+    }
 }
 
 #[tokio::test]
