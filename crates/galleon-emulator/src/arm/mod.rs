@@ -227,7 +227,13 @@ fn route(
         };
         let action = format!("{}/{verb}", rt.full_type());
         let oid = ctx.caller.object_id.clone();
-        if !rbac::is_allowed(ctx.state, &oid, &action, &path.raw, false) {
+        let filtered_list = rt.filtered_list
+            && collection
+            && parts.method == Method::GET
+            && path.subscription.as_deref().is_some_and(|s| {
+                rbac::has_any_assignment_under(ctx.state, &oid, &format!("/subscriptions/{s}"))
+            });
+        if !filtered_list && !rbac::is_allowed(ctx.state, &oid, &action, &path.raw, false) {
             return Err(ArmError::authorization_failed(
                 ctx.caller.client_name(),
                 &oid,

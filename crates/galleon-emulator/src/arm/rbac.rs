@@ -234,6 +234,29 @@ pub fn is_allowed(state: &State, object_id: &str, action: &str, scope: &str, dat
         .any(|role| role_allows(role, action, data))
 }
 
+/// Whether the principal holds any role assignment at or below `scope` (used to let it list a
+/// collection whose items are then filtered one by one).
+pub fn has_any_assignment_under(state: &State, object_id: &str, scope: &str) -> bool {
+    let scope = scope.to_ascii_lowercase();
+    state
+        .resources_of_type(&scope, "Microsoft.Authorization/roleAssignments")
+        .any(|r| {
+            r.properties()
+                .get("principalId")
+                .and_then(Value::as_str)
+                .is_some_and(|p| p.eq_ignore_ascii_case(object_id))
+        })
+}
+
+/// The read action for an item of `resource_type` (`Microsoft.Resources/resourceGroups` reads
+/// are `Microsoft.Resources/subscriptions/resourceGroups/read`).
+pub fn read_action(resource_type: &str) -> String {
+    if resource_type.eq_ignore_ascii_case("Microsoft.Resources/resourceGroups") {
+        return "Microsoft.Resources/subscriptions/resourceGroups/read".into();
+    }
+    format!("{resource_type}/read")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,6 +70,11 @@ pub struct ResourceType {
     pub rbac: Rbac,
     /// Requests need `/subscriptions/{s}/resourceGroups/{rg}` to exist when the path has one.
     pub needs_resource_group: bool,
+    /// The list handler drops items the caller cannot read (as `generic::list` does), so the
+    /// front door lets a caller with any role in the subscription list without read on the
+    /// collection's scope — ARM's RBAC-filtered lists (a Reader on one resource group sees that
+    /// group in `az group list`).
+    pub filtered_list: bool,
 }
 
 impl ResourceType {
@@ -91,6 +96,7 @@ impl ResourceType {
             actions: &[],
             rbac: Rbac::Standard,
             needs_resource_group: true,
+            filtered_list: false,
         }
     }
 

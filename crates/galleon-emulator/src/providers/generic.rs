@@ -282,7 +282,27 @@ pub fn list(ctx: &mut Ctx<'_>, req: &ArmRequest, full_type: &str) -> Result<Repl
         .filter(|r| !nested || r.id.matches('/').count() == parent_depth + 2)
         .map(|r| r.body.clone())
         .collect();
+    let items = readable(ctx, items);
     Ok(page(ctx, req, items))
+}
+
+/// Keeps the items (ARM documents with `id` and `type`) the caller may read: ARM filters list
+/// results by RBAC, so a principal with a role on one resource sees just that one.
+pub fn readable(ctx: &Ctx<'_>, items: Vec<Value>) -> Vec<Value> {
+    let oid = &ctx.caller.object_id;
+    items
+        .into_iter()
+        .filter(|item| match (item["id"].as_str(), item["type"].as_str()) {
+            (Some(id), Some(t)) => crate::arm::rbac::is_allowed(
+                ctx.state,
+                oid,
+                &crate::arm::rbac::read_action(t),
+                id,
+                false,
+            ),
+            _ => true,
+        })
+        .collect()
 }
 
 /// One page of `items` with `nextLink` when more follow; the page size comes from settings and

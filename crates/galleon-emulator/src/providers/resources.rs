@@ -74,6 +74,7 @@ pub fn register(r: &mut Registry) {
         delete: Some(delete_group),
         list: Some(list_groups),
         needs_resource_group: false,
+        filtered_list: true,
         ..ResourceType::new(
             "Microsoft.Resources",
             "subscriptions/resourceGroups",
@@ -93,6 +94,7 @@ pub fn register(r: &mut Registry) {
     ] {
         r.register(ResourceType {
             list: Some(list_resources),
+            filtered_list: true,
             ..ResourceType::new("Microsoft.Resources", type_path, API_VERSIONS)
         });
     }
@@ -248,6 +250,7 @@ fn list_resources(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError
             item
         })
         .collect();
+    let items = generic::readable(ctx, items);
     Ok(generic::page(ctx, req, items))
 }
 

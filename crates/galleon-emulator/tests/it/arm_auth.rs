@@ -290,3 +290,57 @@ async fn auxiliary_tokens_are_verified() {
         expired.message()
     );
 }
+
+#[tokio::test]
+async fn lists_are_filtered_by_rbac_for_resource_group_scoped_roles() {
+    let mut seed = scenario();
+    let rg = |n: &str| galleon_emulator::seed::SeedResource {
+        id: rg_path(SUB_B, n),
+        location: Some("westeurope".into()),
+        properties: None,
+        tags: None,
+        extra: Default::default(),
+    };
+    seed.resources.extend([rg("rg-visible"), rg("rg-hidden")]);
+    seed.role_assignments.push(grant(
+        LONELY_APP,
+        TENANT_B,
+        "Reader",
+        &rg_path(SUB_B, "rg-visible"),
+    ));
+    let t = TestContext::start(seed).await;
+    let lonely = t.token_for(LONELY_APP, TENANT_B, ARM_SCOPE).await;
+    let list = t
+        .get(
+            &format!("/subscriptions/{SUB_B}/resourcegroups?{RG_API}"),
+            &lonely,
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let names: Vec<&str> = list.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["rg-visible"]);
+    let all = t
+        .get(
+            &format!("/subscriptions/{SUB_B}/resourcegroups?{RG_API}"),
+            &t.token_b().await,
+        )
+        .await;
+    assert_eq!(all.body["value"].as_array().unwrap().len(), 2);
+    // A principal with no role at all in the subscription is refused outright.
+    let mut seed = scenario();
+    seed.resources.push(rg("rg-visible"));
+    let t = TestContext::start(seed).await;
+    let lonely = t.token_for(LONELY_APP, TENANT_B, ARM_SCOPE).await;
+    let denied = t
+        .get(
+            &format!("/subscriptions/{SUB_B}/resourcegroups?{RG_API}"),
+            &lonely,
+        )
+        .await;
+    assert_eq!(denied.code(), "AuthorizationFailed");
+}
