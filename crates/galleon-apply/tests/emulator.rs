@@ -309,7 +309,6 @@ async fn destroy_deletes_in_reverse_order_and_an_absent_resource_is_already_done
 }
 
 #[tokio::test]
-#[ignore = "the emulator does not serve GET {group}/resources (Resources_ListByResourceGroup) yet"]
 async fn destroy_never_empties_a_group_holding_resources_it_does_not_own() {
     let ctx = Ctx::start().await;
     run(&fixtures::create_only(), &ctx, options())
