@@ -93,7 +93,7 @@ pub fn discover(path: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
             format!("cannot read {}: {e}", path.display()),
         ))
     })?;
-    if meta.is_file() {
+    if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
     let entries = std::fs::read_dir(path).map_err(|e| {
@@ -214,7 +214,12 @@ pub fn load(path: &Path) -> (Sources, Option<Manifest>, Vec<Diagnostic>) {
             }
             Ok(_) => {}
         }
-        let text = match std::fs::read(&p).map(String::from_utf8) {
+        let text = match read_capped(&p).map(String::from_utf8) {
+            Ok(Ok(t)) if t.len() as u64 > MAX_FILE_BYTES => {
+                let id = sources.add(p, String::new());
+                diags.push(too_large(id, t.len() as u64));
+                continue;
+            }
             Ok(Ok(t)) => t,
             Ok(Err(_)) => {
                 let id = sources.add(p, String::new());
@@ -251,6 +256,17 @@ pub fn load(path: &Path) -> (Sources, Option<Manifest>, Vec<Diagnostic>) {
     let default_name = default_workspace_name(path);
     let manifest = merge(&sources, parsed, default_name, &mut diags);
     (sources, Some(manifest), diags)
+}
+
+/// Reads at most one byte more than the cap: the size from metadata is not trusted, since a
+/// device or FIFO (`/dev/zero`) reports 0 and never ends.
+fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
 }
 
 /// Positions of secrets written inline, to be masked in the kept source text.

@@ -172,3 +172,13 @@ fn a_large_honest_manifest_fits_the_budget() {
     let m = parse_file(0, &text).unwrap_or_else(|d| panic!("{}", d.message));
     assert_eq!(m.virtual_machines.len(), 1000);
 }
+
+#[cfg(unix)]
+#[test]
+fn an_endless_device_is_refused_without_reading_it_all() {
+    let start = Instant::now();
+    let (_, m, diags) = load(std::path::Path::new("/dev/zero"));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(m.is_none());
+    assert_eq!(diags[0].code, Code::FileTooLarge, "{:?}", diags[0]);
+}
