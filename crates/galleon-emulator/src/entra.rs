@@ -252,8 +252,27 @@ pub async fn token(
     let world = shared.world();
     let now = world.now();
     let Some(t) = world.tenant(&tenant).cloned() else {
+        if Uuid::parse_str(&tenant).is_err() && !tenant.contains('.') {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900023,
+                &format!(
+                    "Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain."
+                ),
+            );
+        }
         return tenant_not_found(&tenant, false);
     };
+    if param(&form, "resource").is_some() {
+        // The v2.0 endpoint takes scopes only (entra.md §1).
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            901002,
+            "The 'resource' request parameter isn't supported.",
+        );
+    }
     let basic = basic_credentials(&headers);
     let missing = |name: &str| {
         aad_error(

@@ -199,6 +199,12 @@ async fn token_errors_use_real_aadsts_codes() {
     .await;
     assert_eq!(c, 900144);
     assert!(d.contains("'scope'"));
+    let (s, _, c, _) = aadsts(&t, "not_a_tenant", &form(APP, SECRET, ARM_SCOPE)).await;
+    assert_eq!((s, c), (StatusCode::BAD_REQUEST, 900023));
+    let mut with_resource = form(APP, SECRET, ARM_SCOPE);
+    with_resource.push(("resource", "https://management.azure.com/"));
+    let (_, _, c, _) = aadsts(&t, TENANT_A, &with_resource).await;
+    assert_eq!(c, 901002);
 }
 
 #[tokio::test]

@@ -458,3 +458,87 @@ async fn generic_resource_lists_existence_checks_and_tenants() {
         "publisher.onmicrosoft.com"
     );
 }
+
+#[tokio::test]
+async fn admin_injects_drift_and_changes_settings() {
+    let t = TestContext::start(scenario()).await;
+    let tok = t.token_a().await;
+    let rg = rg_path(SUB_A, "rg-image-build");
+    // Drift: tags changed behind galleon's back.
+    let a = t
+        .admin(
+            Method::POST,
+            "/resources",
+            Some(json!({"id": rg, "location": "westeurope", "tags": {"owner": "someone-else"}})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let got = t.get(&format!("{rg}?{RG_API}"), &tok).await;
+    assert_eq!(got.body["tags"]["owner"], "someone-else");
+    // An unowned resource appears, then disappears.
+    let pip = format!("{rg}/providers/Microsoft.Network/publicIPAddresses/stray");
+    t.admin(
+        Method::POST,
+        "/resources",
+        Some(json!({"id": pip, "location": "westeurope", "properties": {"ipAddress": "20.1.2.3"}})),
+    )
+    .await;
+    let state = t.admin(Method::GET, "/state", None).await;
+    let found = state.body["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == pip.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(found["type"], "Microsoft.Network/publicIPAddresses");
+    assert_eq!(found["properties"]["provisioningState"], "Succeeded");
+    assert!(
+        !state.body.to_string().contains(SECRET),
+        "secrets never leave through the admin API"
+    );
+    let removed = t
+        .admin(Method::DELETE, &format!("/resources?id={pip}"), None)
+        .await;
+    assert_eq!(removed.body["removed"], 1);
+    let bad = t
+        .admin(Method::POST, "/resources", Some(json!({"id": "not-an-id"})))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // Settings at run time: page size 1.
+    let mut settings = t.admin(Method::GET, "/settings", None).await.body;
+    settings["page_size"] = json!(1);
+    t.admin(Method::PUT, "/settings", Some(settings)).await;
+    t.put(
+        &format!("{}?{RG_API}", rg_path(SUB_A, "rg-2")),
+        &tok,
+        json!({"location": "westeurope"}),
+    )
+    .await;
+    let page = t
+        .get(
+            &format!("/subscriptions/{SUB_A}/resourcegroups?{RG_API}"),
+            &tok,
+        )
+        .await;
+    assert_eq!(page.body["value"].as_array().unwrap().len(), 1);
+    assert!(page.body["nextLink"].is_string());
+    let advanced = t
+        .admin(
+            Method::POST,
+            "/clock/advance",
+            Some(json!({"seconds": 7200})),
+        )
+        .await;
+    assert_eq!(advanced.body["clockOffsetSecs"], 7200);
+    assert_eq!(
+        t.get(&format!("{rg}?{RG_API}"), &tok).await.code(),
+        "ExpiredAuthenticationToken"
+    );
+    assert_eq!(
+        t.admin(Method::POST, "/clock/advance", Some(json!({"seconds": -1})))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+}
