@@ -364,3 +364,35 @@ fn latest_needs_an_eligible_version_in_the_vm_region() {
     assert_eq!(c.status, CheckStatus::Fail);
     assert!(c.message.contains("gallery_image.fleet/worker"));
 }
+
+#[test]
+fn direct_sharing_is_created_but_its_groups_are_a_warning() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/cross-tenant");
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["app.yaml", "tenants.yaml"] {
+        std::fs::copy(examples.join(name), dir.path().join(name)).unwrap();
+    }
+    let images = std::fs::read_to_string(examples.join("images.yaml")).unwrap().replace(
+        "    sharing:\n",
+        "    sharing:\n      direct:\n        tenants: [22222222-2222-4222-8222-222222222222]\n",
+    );
+    std::fs::write(dir.path().join("images.yaml"), images).unwrap();
+    let workspace = Workspace::load(dir.path()).expect("loads");
+    let desired = lower_workspace(&workspace, &LowerContext::default()).unwrap();
+    let gallery = desired
+        .iter()
+        .find(|d| d.kind == ResourceKind::Gallery)
+        .unwrap();
+    assert_eq!(
+        gallery.body["properties"]["sharingProfile"],
+        json!({"permissions": "Groups"})
+    );
+    let s = Scenario {
+        workspace,
+        desired,
+        live: LiveState::default(),
+        sign_ins: BTreeMap::new(),
+        external: BTreeMap::new(),
+    };
+    assert_eq!(status(&s.run(), "direct-sharing-groups"), CheckStatus::Warn);
+}
