@@ -232,3 +232,58 @@ async fn plan_apply_replan_destroy_on_the_seed_scenario() {
         .unwrap();
     assert!(build.is_some(), "the unowned build group survives destroy");
 }
+
+/// Cancels the apply as soon as the first write starts (a Ctrl-C at the worst moment).
+struct CtrlCAtFirstWrite {
+    token: galleon_apply::CancellationToken,
+    inner: RecordingSink,
+}
+
+impl galleon_apply::EventSink for CtrlCAtFirstWrite {
+    fn emit(&self, event: &galleon_apply::Event) {
+        if matches!(event.kind, galleon_apply::EventKind::Started) {
+            self.token.cancel();
+        }
+        self.inner.emit(event);
+    }
+}
+
+#[tokio::test]
+async fn ctrl_c_finishes_in_flight_writes_releases_the_lock_and_a_rerun_converges() {
+    let w = world().await;
+    let first = plan_of(&w).await;
+    let token = galleon_apply::CancellationToken::new();
+    let sink = CtrlCAtFirstWrite {
+        token: token.clone(),
+        inner: RecordingSink::default(),
+    };
+    let options = ApplyOptions {
+        cancel: token,
+        ..ApplyOptions::default()
+    };
+    let summary = apply(&first, &w.apply_ctx, options, &sink).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Cancelled);
+    assert_eq!(summary.outcome.exit_code(), 130);
+    // What had started finished; nothing else started.
+    let events = sink.inner.events();
+    let started = events
+        .iter()
+        .filter(|e| matches!(e.kind, galleon_apply::EventKind::Started));
+    let started: Vec<&str> = started.map(|e| e.step.address.as_str()).collect();
+    assert!(
+        !started.is_empty() && started.len() < first.summary.add,
+        "{started:?}"
+    );
+    assert_eq!(summary.created, started.len());
+    assert_eq!(summary.cancelled, first.summary.add - started.len());
+
+    // The lock was released: a new plan and apply proceed at once and converge.
+    let second = plan_of(&w).await;
+    assert_eq!(second.summary.add, first.summary.add - started.len());
+    let summary = run(&w, &second, "apply").await.unwrap();
+    assert_eq!(
+        (summary.outcome, summary.created),
+        (Outcome::Success, second.summary.add)
+    );
+    assert!(!plan_of(&w).await.has_changes());
+}
