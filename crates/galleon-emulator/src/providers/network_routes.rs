@@ -54,7 +54,7 @@ const NIC: &str = "Microsoft.Network/networkInterfaces";
 pub fn register(r: &mut Registry) {
     let t = |path: &'static str| ResourceType::new("Microsoft.Network", path, NETWORK_VERSIONS);
     r.register(ResourceType {
-        get: Some(get),
+        get: Some(get_vnet),
         put: Some(put_vnet),
         patch: Some(patch_vnet),
         delete: Some(delete_vnet),
@@ -98,6 +98,35 @@ fn get(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
     ctx.state
         .resource(&req.path.raw)
         .map(|r| Reply::ok(r.body.clone()))
+        .ok_or_else(|| glue::not_found(req))
+}
+
+/// Subnets list the NIC ip configurations that use them (read-only `ipConfigurations`), as
+/// Network returns them.
+fn with_subnet_users(nics: &[Value], vnet: &Value) -> Value {
+    let mut out = vnet.clone();
+    for s in out["properties"]["subnets"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        let sid = s["id"].as_str().unwrap_or_default().to_owned();
+        let users: Vec<Value> = network::referencing_ip_configs(nics, "subnet", &sid)
+            .into_iter()
+            .map(|id| json!({ "id": id }))
+            .collect();
+        if !users.is_empty() {
+            s["properties"]["ipConfigurations"] = json!(users);
+        }
+    }
+    out
+}
+
+fn get_vnet(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let nics = all_nics(ctx, None);
+    ctx.state
+        .resource(&req.path.raw)
+        .map(|r| Reply::ok(with_subnet_users(&nics, &r.body)))
         .ok_or_else(|| glue::not_found(req))
 }
 
@@ -236,7 +265,10 @@ fn delete_vnet(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
 }
 
 fn list_vnets(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
-    Ok(glue::list(ctx, req, VNET, |r| r.body.clone()))
+    let nics = all_nics(ctx, None);
+    Ok(glue::list(ctx, req, VNET, |r| {
+        with_subnet_users(&nics, &r.body)
+    }))
 }
 
 fn vnet_of(req: &ArmRequest) -> Result<(String, String), ArmError> {
@@ -247,11 +279,12 @@ fn vnet_of(req: &ArmRequest) -> Result<(String, String), ArmError> {
 
 fn get_subnet(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
     let (vnet_id, name) = vnet_of(req)?;
+    let nics = all_nics(ctx, None);
     let vnet = ctx
         .state
         .resource(&vnet_id)
         .ok_or_else(|| glue::not_found(req))?;
-    network::find_subnet(&vnet.body, &name)
+    network::find_subnet(&with_subnet_users(&nics, &vnet.body), &name)
         .map(Reply::ok)
         .ok_or_else(|| glue::not_found(req))
 }
@@ -320,11 +353,13 @@ fn list_subnets(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> 
         .rsplit_once('/')
         .map_or("", |(p, _)| p)
         .to_owned();
+    let nics = all_nics(ctx, None);
     let vnet = ctx
         .state
         .resource(&vnet_id)
         .ok_or_else(|| glue::not_found(req))?;
-    let items = vnet.body["properties"]["subnets"]
+    let shown = with_subnet_users(&nics, &vnet.body);
+    let items = shown["properties"]["subnets"]
         .as_array()
         .cloned()
         .unwrap_or_default();

@@ -23,6 +23,14 @@ async fn network_documents_and_references() {
     let n = ctx.get(&format!("{nic}?{NETWORK_API}"), &b).await.body;
     let ipc = &n["properties"]["ipConfigurations"][0];
     assert_eq!(ipc["properties"]["privateIPAddress"], "10.10.1.4");
+    let sub = ctx
+        .get(&format!("{vnet}/subnets/default?{NETWORK_API}"), &b)
+        .await
+        .body;
+    assert_eq!(
+        sub["properties"]["ipConfigurations"][0]["id"], ipc["id"],
+        "{sub}"
+    );
     let pip = ctx
         .get(
             &format!(

@@ -211,6 +211,26 @@ async fn vm_documents_carry_read_only_fields_disk_and_instance_view() {
         .as_str()
         .unwrap()
         .to_owned();
+    // Re-applying the same body is an update: 200, same vmId, same OS disk.
+    let body = vm_body(&version(RG_GOLDEN, "ubuntu"), "Standard_D2s_v5", &nic);
+    let again = put_vm(&ctx, &b, Some(&a), "web", body.clone()).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body["properties"]["vmId"], p["vmId"]);
+    assert_eq!(
+        again.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"],
+        disk_id.as_str()
+    );
+    ctx.wait(again.header("azure-asyncoperation"), &b).await;
+    // Resizing to a Gen1-only size is refused for this Gen2 VM.
+    let mut resized = body;
+    resized["properties"]["hardwareProfile"]["vmSize"] = json!("Standard_A2_v2");
+    let r = put_vm(&ctx, &b, Some(&a), "web", resized).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "BadRequest"),
+        "{}",
+        r.body
+    );
     let disk = ctx
         .get(&format!("{disk_id}?api-version=2025-01-02"), &b)
         .await;

@@ -25,6 +25,8 @@ pub struct VmWrite<'a> {
     pub body: &'a Value,
     /// `true` for a create; image and osProfile are only checked when the VM is created.
     pub is_create: bool,
+    /// Hyper-V generation of an existing VM (updates re-check a size change against it).
+    pub existing_generation: Option<u8>,
     /// Regional cores limit for the subscription (`None` = unlimited).
     pub cores_limit: Option<u32>,
     /// Cores used in the subscription and region by other VMs (not this one).
@@ -63,13 +65,17 @@ pub fn validate_vm(w: &VmWrite<'_>, lookup: &dyn Lookup) -> Result<Option<ImageF
     };
     let size_name = props["hardwareProfile"]["vmSize"].as_str().unwrap_or("");
     let size = sizes::find(size_name);
-    if let (Some(image), Some(size)) = (&image, size)
-        && !size.boots(image.generation)
+    let generation = image
+        .as_ref()
+        .map(|i| i.generation)
+        .or(w.existing_generation);
+    if let (Some(generation), Some(size)) = (generation, size)
+        && !size.boots(generation)
     {
         return Err(RpError::service(
             400,
             "BadRequest",
-            gen_message(size.name, image.generation),
+            gen_message(size.name, generation),
         ));
     }
     if let Some(image) = &image {

@@ -48,6 +48,7 @@ fn run(body: &Value, lookup: &MapLookup, now: i64) -> Result<Option<ImageFacts>,
         location: body["location"].as_str().unwrap(),
         body,
         is_create: true,
+        existing_generation: None,
         cores_limit: Some(4),
         cores_used: 2,
         now_ms: now,
@@ -209,10 +210,32 @@ fn updates_skip_image_checks() {
         location: "northeurope",
         body: &body,
         is_create: false,
+        existing_generation: None,
         cores_limit: None,
         cores_used: 0,
         now_ms: 0,
     };
     assert!(validate_vm(&w, &l).unwrap().is_none());
     let _ = gallery::RegionState::Completed;
+}
+
+#[test]
+fn updates_recheck_a_size_change_against_the_vms_generation() {
+    let l = MapLookup::default();
+    let body = vm_body("unused", "Standard_A2_v2");
+    let vm_id =
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/web";
+    let w = VmWrite {
+        vm_id,
+        tenant: "t",
+        location: "northeurope",
+        body: &body,
+        is_create: false,
+        existing_generation: Some(2),
+        cores_limit: None,
+        cores_used: 0,
+        now_ms: 0,
+    };
+    let e = validate_vm(&w, &l).unwrap_err();
+    assert!(e.message.contains("cannot boot Hypervisor Generation '2'"));
 }

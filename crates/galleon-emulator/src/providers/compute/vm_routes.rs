@@ -179,6 +179,11 @@ fn write_vm(
             location: &location,
             body,
             is_create: prev.is_none(),
+            existing_generation: prev.and_then(|p| {
+                p[PRIVATE]["hyperVGeneration"]
+                    .as_str()
+                    .map(|g| if g.eq_ignore_ascii_case("V2") { 2 } else { 1 })
+            }),
             cores_limit,
             cores_used,
             now_ms: now,
