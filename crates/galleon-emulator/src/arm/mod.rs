@@ -52,7 +52,16 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
     let fail_op = parts.extensions.get::<FailOperation>().is_some_and(|f| f.0);
     let mut extra = Vec::new();
     let mut principal = None;
-    let result = dispatch(&shared, &parts, &bytes, fail_op, &mut extra, &mut principal);
+    // A panicking handler answers 500 instead of resetting the connection; the state lock
+    // recovers from poisoning (`Shared::world`).
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dispatch(&shared, &parts, &bytes, fail_op, &mut extra, &mut principal)
+    }))
+    .unwrap_or_else(|_| {
+        Err(ArmError::internal(
+            "The emulator failed while handling the request.",
+        ))
+    });
     let mut response = render(&parts, result, extra);
     if let Some(p) = principal {
         response.extensions_mut().insert(LoggedPrincipal(p));
@@ -146,7 +155,18 @@ fn dispatch(
         if let Some(reply) = poll_operation(&mut ctx, &path)? {
             return Ok(reply);
         }
-        route(&mut ctx, parts, path.clone(), query.clone(), body_json)
+        // A failed write leaves no resource behind, as in ARM (a refused PUT creates nothing):
+        // keep a copy of the resources and operations and put it back on error. Provider
+        // `extensions` are kept: they hold counters (e.g. Resource Graph quota) that failed
+        // requests consume too.
+        let before = (parts.method != Method::GET)
+            .then(|| (ctx.state.resources.clone(), ctx.state.operations.clone()));
+        let result = route(&mut ctx, parts, path.clone(), query.clone(), body_json);
+        if let (Err(_), Some((resources, operations))) = (&result, before) {
+            ctx.state.resources = resources;
+            ctx.state.operations = operations;
+        }
+        result
     })();
     if parts.method != Method::GET || advanced {
         shared.persist(state);

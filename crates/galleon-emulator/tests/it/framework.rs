@@ -35,6 +35,20 @@ fn list_widgets(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> 
     generic::list(ctx, req, WIDGET)
 }
 
+/// Writes, then fails: the front door must roll the write back.
+fn half_write(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    ctx.state.remove_tree(&req.path.raw);
+    Err(ArmError::service(
+        StatusCode::BAD_REQUEST,
+        "InvalidParameter",
+        "refused after writing",
+    ))
+}
+
+fn boom(_: &mut Ctx<'_>, _: &ArmRequest) -> Result<Reply, ArmError> {
+    panic!("handler bug")
+}
+
 async fn with_widgets(seed: Seed) -> TestContext {
     let mut registry = Registry::standard();
     registry.register(ResourceType {
@@ -43,6 +57,7 @@ async fn with_widgets(seed: Seed) -> TestContext {
         patch: Some(generic::patch),
         delete: Some(delete_widget),
         list: Some(list_widgets),
+        actions: &[("halfWrite", half_write), ("boom", boom)],
         ..ResourceType::new("Microsoft.Compute", "widgets", &["2024-07-01"])
     });
     let emu = Emulator::start_with(
@@ -294,4 +309,41 @@ async fn injected_errors_drops_and_latency() {
         .filter_map(|e| e["fault"].as_str())
         .collect();
     assert_eq!(faults, vec!["error500", "error503", "throttle", "drop"]);
+}
+
+#[tokio::test]
+async fn failed_writes_leave_nothing_and_panics_answer_500() {
+    let mut seed = scenario();
+    seed.settings.lro_default_ms = 0;
+    let t = with_widgets(seed).await;
+    let tok = t.token_a().await;
+    t.put(&widget("keep"), &tok, json!({"location": "westeurope"}))
+        .await;
+    let action = |name: &str| {
+        format!(
+            "/subscriptions/{SUB_A}/resourceGroups/rg-image-build/providers/Microsoft.Compute/widgets/keep/{name}?api-version=2024-07-01"
+        )
+    };
+    let a = t
+        .call(Method::POST, &action("halfWrite"), Some(&tok), &[], None)
+        .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::BAD_REQUEST, "InvalidParameter")
+    );
+    assert_eq!(a.header("x-ms-failure-cause"), "service");
+    assert_eq!(
+        t.get(&widget("keep"), &tok).await.status,
+        StatusCode::OK,
+        "the handler's delete was rolled back"
+    );
+    let a = t
+        .call(Method::POST, &action("boom"), Some(&tok), &[], None)
+        .await;
+    assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        t.get(&widget("keep"), &tok).await.status,
+        StatusCode::OK,
+        "the emulator keeps serving"
+    );
 }
