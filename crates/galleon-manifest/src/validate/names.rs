@@ -185,6 +185,55 @@ pub fn check(m: &Manifest, resources: &[Resource], out: &mut Vec<Diagnostic>) {
         ));
     }
     guids(m, out);
+    keys(m, out);
+}
+
+/// Manifest keys become part of addresses (`gallery_image.<gallery>/<image>`, `vm.<key>[i]`), so
+/// they may not contain the characters that delimit an address.
+fn keys(m: &Manifest, out: &mut Vec<Diagnostic>) {
+    fn bad(key: &str) -> bool {
+        key.is_empty()
+            || key
+                .chars()
+                .any(|c| c.is_whitespace() || "/[]\"'".contains(c))
+    }
+    let mut check = |file: FileId, key: &Sp<String>| {
+        if bad(&key.value) {
+            out.push(
+                Diagnostic::at(
+                    Code::InvalidName,
+                    file,
+                    key.loc,
+                    format!("key `{}` cannot be part of an address", key.value),
+                )
+                .label("contains a space, quote, `/`, `[` or `]`")
+                .help("keys name resources in addresses like vm.<key>[0]; set `name:` for the Azure name"),
+            );
+        }
+    };
+    macro_rules! section {
+        ($s:expr) => {
+            for item in $s.values() {
+                check(item.file, &item.key);
+            }
+        };
+    }
+    section!(m.tenants);
+    section!(m.resource_groups);
+    section!(m.networks);
+    section!(m.network_security_groups);
+    section!(m.public_ips);
+    section!(m.network_interfaces);
+    section!(m.virtual_machines);
+    for item in m.galleries.values() {
+        check(item.file, &item.key);
+        for (ikey, def) in item.value.images.iter() {
+            check(item.file, ikey);
+            for (vkey, _) in def.versions.iter() {
+                check(item.file, vkey);
+            }
+        }
+    }
 }
 
 /// Where the `name:` of a resource is written, when it is (else the key is the name).
