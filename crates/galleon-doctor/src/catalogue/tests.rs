@@ -1,3 +1,6 @@
+//! Tests of the catalogue: one generated test per row proving `explain` recognises Azure's text,
+//! the doc table kept in sync, every named test existing, and every apply-time row having a hint.
+
 use super::*;
 
 fn row_of(test_name: &str) -> &str {

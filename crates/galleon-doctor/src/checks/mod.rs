@@ -10,6 +10,7 @@
 mod access;
 mod image;
 mod rbac;
+mod target;
 mod vm;
 
 use serde_json::Value;
@@ -45,7 +46,7 @@ pub async fn run<P: Probe>(setup: &Setup, probe: &P) -> Report {
     checks.push(access::image_read(setup, probe, &mut facts).await);
     checks.extend(image::checks(setup, probe, &mut facts).await);
     checks.extend(vm::checks(setup, &facts));
-    checks.extend(access::target_rights(setup, probe, &facts).await);
+    checks.extend(target::target_rights(setup, probe, &facts).await);
     checks.push(dry_run(setup, &checks));
     Report {
         format: REPORT_FORMAT,
