@@ -428,3 +428,18 @@ fn create_lists_every_leaf_and_delete_every_live_leaf() {
         Some(json!({"location": "westeurope", "properties": {}}))
     );
 }
+
+#[test]
+fn a_zone_added_by_hand_to_a_zoneless_vm_forces_replacement() {
+    let mut desired = desired_vm();
+    desired["zones"] = Value::Null;
+    let mut zoneless = live_vm();
+    zoneless.as_object_mut().unwrap().remove("zones");
+    assert_eq!(
+        diff(ResourceKind::Vm, Some(&desired), Some(&zoneless)).action,
+        Action::NoOp
+    );
+    let d = diff(ResourceKind::Vm, Some(&desired), Some(&live_vm()));
+    assert_eq!(d.action, Action::Replace);
+    assert_eq!(d.replace_reasons, ["zones"]);
+}

@@ -180,9 +180,11 @@ fn public_ip(r: &Resource, s: &PublicIpSpec, tags: Value) -> Value {
             "publicIPAddressVersion": "IPv4",
         }
     });
-    if !s.zones.is_empty() {
-        body["zones"] = json!(s.zones);
-    }
+    body["zones"] = if s.zones.is_empty() {
+        Value::Null
+    } else {
+        json!(s.zones)
+    };
     body
 }
 
@@ -251,11 +253,9 @@ fn vm(r: &Resource, s: &VmSpec, tags: Value) -> Result<Value, LowerError> {
                 "uefiSettings": {"secureBootEnabled": true, "vTpmEnabled": true}});
         }
     }
-    let mut body = json!({"location": r.location, "tags": tags, "properties": properties});
-    if let Some(zone) = &s.zone {
-        body["zones"] = json!([zone]);
-    }
-    Ok(body)
+    // `null` when zoneless, so a zone added by hand shows (and forces replacement).
+    let zones = s.zone.as_ref().map(|z| json!([z]));
+    Ok(json!({"location": r.location, "tags": tags, "zones": zones, "properties": properties}))
 }
 
 /// The public key text. A file is read at plan time so the plan holds the exact bytes apply
