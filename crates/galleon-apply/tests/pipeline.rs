@@ -287,3 +287,56 @@ async fn ctrl_c_finishes_in_flight_writes_releases_the_lock_and_a_rerun_converge
     );
     assert!(!plan_of(&w).await.has_changes());
 }
+
+/// Shows every event in both human and machine form, into memory.
+struct BothViews {
+    plain: galleon_apply::PlainSink<Vec<u8>>,
+    json: galleon_apply::JsonSink<Vec<u8>>,
+}
+
+impl galleon_apply::EventSink for BothViews {
+    fn emit(&self, event: &galleon_apply::Event) {
+        self.plain.emit(event);
+        self.json.emit(event);
+    }
+    fn finish(&self, summary: &galleon_apply::Summary) {
+        self.plain.finish(summary);
+        self.json.finish(summary);
+    }
+}
+
+#[tokio::test]
+async fn no_output_or_lock_blob_ever_holds_the_secret_or_a_token() {
+    let w = world().await;
+    // A failure too, so that ARM error texts are part of what is shown.
+    let mut plan = plan_of(&w).await;
+    let vm = plan
+        .changes
+        .iter_mut()
+        .find(|c| c.address == "vm.web")
+        .unwrap();
+    vm.request.as_mut().unwrap().aux_tenant_ids.clear();
+    let sink = BothViews {
+        plain: galleon_apply::PlainSink::new(Vec::new()),
+        json: galleon_apply::JsonSink::new(Vec::new()),
+    };
+    let summary = apply(&plan, &w.apply_ctx, ApplyOptions::default(), &sink)
+        .await
+        .unwrap();
+    assert_eq!((summary.outcome, summary.failed), (Outcome::Failed, 1));
+    let plain = String::from_utf8(sink.plain.into_inner()).unwrap();
+    let json = String::from_utf8(sink.json.into_inner()).unwrap();
+    assert!(plain.contains("vm.web: failed"), "{plain}");
+    assert!(plain.contains("LinkedAuthorizationFailed"), "{plain}");
+    let blob = w.apply_ctx.lock.read().await.unwrap().unwrap_or_default();
+    assert!(blob.contains("\"operation\":\"apply\""), "{blob}");
+    for (what, text) in [
+        ("plain output", plain),
+        ("json output", json),
+        ("lock blob", blob),
+        ("context Debug", format!("{:?}", w.apply_ctx)),
+    ] {
+        assert!(!text.contains(SECRET), "{what} holds the client secret");
+        assert!(!text.contains("eyJ"), "{what} holds a token: {text}");
+    }
+}
