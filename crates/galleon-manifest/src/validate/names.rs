@@ -1,7 +1,7 @@
 //! Azure naming rules per resource type, and GUID fields.
 //!
 //! Source for lengths and characters: "Naming rules and restrictions for Azure resources",
-//! https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules
+//! <https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules>
 //! (Microsoft.Resources, Microsoft.Compute, Microsoft.Network, Microsoft.Storage sections), and
 //! the gallery error texts quoted in "Troubleshoot images in an Azure Compute Gallery"
 //! (see /work/shared/azure/arm-errors.md §5.3). Names are checked after defaults and `count`

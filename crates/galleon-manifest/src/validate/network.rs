@@ -5,7 +5,7 @@
 //! be 10.0.0.0/24"), a subnet outside the address space ("NetcfgSubnetRangeOutsideVnet"),
 //! overlapping subnets ("NetcfgOverlappingSubnets"), and rule priorities outside 100-4096 or
 //! repeated within one direction ("SecurityRuleInvalidPriority", "SecurityRuleConflict");
-//! see https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview.
+//! see <https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview>.
 
 use std::net::IpAddr;
 

@@ -2,7 +2,7 @@
 //! type, its OS profile, and — across tenants — with access to the image.
 //!
 //! Each rule mirrors a synchronous rejection of the VM PUT (see /work/shared/azure/arm-errors.md
-//! §4): GalleryImageNotFound "is not available in <region> region" (§4.1), the TrustedLaunch
+//! §4): GalleryImageNotFound "is not available in `<region>` region" (§4.1), the TrustedLaunch
 //! BadRequest (§4.4), LinkedAuthorizationFailed for a missing cross-tenant grant (§1), and the
 //! Hyper-V generation mismatch of a size that only supports one generation. Catching them here
 //! turns a failed apply into a failed `validate`.
