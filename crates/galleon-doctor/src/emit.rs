@@ -88,9 +88,10 @@ pub fn workspace_files(setup: &Setup) -> Vec<(String, String)> {
     let mut app = String::from(
         "# Written by `galleon doctor --emit-manifest`: the VM and the network `az vm create` would make.\n",
     );
+    // The group usually exists already (made by hand): say what planning it means.
     let _ = write!(
         app,
-        "\nresource_groups:\n  target:\n    tenant: target\n    subscription: {}\n    name: {}\n    location: {}\n",
+        "\n# If this group already exists, `galleon plan` adopts it (adds galleon's ownership tags), and\n# `galleon destroy` may delete it once it holds nothing galleon does not own; rename it here\n# to keep it out of galleon.\nresource_groups:\n  target:\n    tenant: target\n    subscription: {}\n    name: {}\n    location: {}\n",
         q(&setup.target_subscription),
         q(&setup.resource_group),
         q(&setup.region)
