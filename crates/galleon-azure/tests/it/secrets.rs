@@ -129,6 +129,10 @@ async fn no_secret_or_token_in_logs_errors_or_debug_output() {
     outputs.push(("AccessToken".into(), format!("{token:?}")));
     outputs.push(("CredentialSpec".into(), format!("{spec:?}")));
     outputs.push(("ArmClient".into(), format!("{client:?}")));
+    let lock = client
+        .blob_lock(&b(), "galleonstate", "locks", "ws.lock")
+        .unwrap();
+    outputs.push(("BlobLock".into(), format!("{lock:?}")));
     outputs.push(("TokenCache".into(), format!("{:?}", client.tokens())));
     outputs.push(("Cloud".into(), format!("{:?}", client.cloud())));
     let body = json!({"properties": {"osProfile": {"adminPassword": CANARY}}});
