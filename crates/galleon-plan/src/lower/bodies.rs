@@ -180,11 +180,11 @@ fn public_ip(r: &Resource, s: &PublicIpSpec, tags: Value) -> Value {
             "publicIPAddressVersion": "IPv4",
         }
     });
-    body["zones"] = if s.zones.is_empty() {
-        Value::Null
-    } else {
-        json!(s.zones)
-    };
+    // Omitted when empty, not `null`: Azure may make a Standard public IP zone-redundant by
+    // default in regions with zones, and that default must not read as drift.
+    if !s.zones.is_empty() {
+        body["zones"] = json!(s.zones);
+    }
     body
 }
 
