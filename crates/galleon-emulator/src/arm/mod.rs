@@ -133,6 +133,13 @@ fn dispatch(
         );
         drop(throttler);
         match charged {
+            // Tenant-level calls (`/subscriptions`, `/tenants`, Resource Graph) report the
+            // tenant bucket (`x-ms-ratelimit-remaining-tenant-reads`), which has no global twin.
+            Ok(h) if sub.is_none() => extra.extend(
+                h.into_iter()
+                    .filter(|(k, _)| !k.contains("-global-"))
+                    .map(|(k, v)| (k.replace("-subscription-", "-tenant-"), v)),
+            ),
             Ok(h) => extra.extend(h),
             Err(e) => return Err(e),
         }

@@ -135,6 +135,12 @@ async fn unknown_subscription_and_listing() {
     assert_eq!(ids, vec![SUB_A]);
     assert_eq!(a.body["value"][0]["tenantId"], TENANT_A);
     assert_eq!(a.body["value"][0]["state"], "Enabled");
+    assert_eq!(a.header("x-ms-ratelimit-remaining-tenant-reads"), "249");
+    assert!(
+        a.headers
+            .get("x-ms-ratelimit-remaining-subscription-reads")
+            .is_none()
+    );
     let a = t.get("/subscriptions", &tok).await;
     assert_eq!(
         (a.status, a.code()),
