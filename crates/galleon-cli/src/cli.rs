@@ -271,6 +271,10 @@ pub struct EmulatorServeArgs {
     /// Seed file (YAML) describing tenants, apps, subscriptions, roles and resources.
     #[arg(long)]
     pub seed: Option<PathBuf>,
+    /// Instead of a seed file: the Azure a workspace expects (its tenants, app consent, Owner on
+    /// its subscriptions, image sources, lock storage); apps accept the secrets it references.
+    #[arg(long, value_name = "DIR", conflicts_with = "seed")]
+    pub workspace: Option<PathBuf>,
     /// Persist state (and the CA, ca.pem) here so it survives restarts.
     #[arg(long)]
     pub state_dir: Option<PathBuf>,

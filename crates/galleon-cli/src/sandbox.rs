@@ -22,7 +22,8 @@ use galleon_emulator::seed::{
     SeedSubscription, SeedTenant,
 };
 use galleon_emulator::{Emulator, EmulatorConfig, RunningEmulator, Seed};
-use galleon_manifest::resolve::{LockSpec, Principal, Spec, TenantSpec};
+use galleon_manifest::model::SecretSource as SecretRef;
+use galleon_manifest::resolve::{AuthMethod, LockSpec, Principal, Spec, TenantSpec};
 use galleon_manifest::{Kind, Workspace};
 
 /// The storage account the sandbox lends a workspace that has no `lock:` section.
@@ -58,7 +59,8 @@ pub async fn start(workspace: &Workspace, base: &Path) -> anyhow::Result<Sandbox
     let secret = sandbox_secret(&dir)?;
     let apps = app_ids(workspace.tenants());
     let lock = lock_spec(workspace);
-    let seed = seed(workspace, &apps, &lock, &secret);
+    let secrets = apps.values().map(|a| (a.clone(), secret.clone())).collect();
+    let seed = seed(workspace, &apps, &lock, &secrets);
     let emulator = Emulator::start(EmulatorConfig {
         seed,
         state_dir: Some(dir.clone()),
@@ -141,11 +143,41 @@ fn lock_spec(workspace: &Workspace) -> LockSpec {
     }
 }
 
+/// The seed of an emulator standing in for the Azure a workspace expects, for `galleon emulator
+/// serve --workspace`: each app accepts the secret the manifest references for it (read from its
+/// environment variable or file here, in the emulator, which is the one place a secret may live).
+///
+/// # Errors
+/// A referenced secret is not set, or a tenant signs in without a client secret.
+pub fn workspace_seed(workspace: &Workspace, base: &Path) -> anyhow::Result<Seed> {
+    let apps = app_ids(workspace.tenants());
+    let mut secrets = BTreeMap::new();
+    for t in workspace.tenants() {
+        let value = match &t.auth {
+            AuthMethod::ClientSecret { secret: SecretRef::Env(var), .. } => std::env::var(var)
+                .with_context(|| format!("tenant `{}` references ${var}: set it to the secret the emulator should accept", t.key))?,
+            AuthMethod::ClientSecret { secret: SecretRef::File(file), .. } => {
+                let path = base.join(file);
+                std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?
+                    .trim()
+                    .to_owned()
+            }
+            _ => anyhow::bail!(
+                "tenant `{}` does not sign in with a client secret; use --sandbox for this workspace",
+                t.key
+            ),
+        };
+        secrets.entry(apps[&t.key].clone()).or_insert(value);
+    }
+    Ok(seed(workspace, &apps, &lock_spec(workspace), &secrets))
+}
+
 fn seed(
     workspace: &Workspace,
     apps: &BTreeMap<String, String>,
     lock: &LockSpec,
-    secret: &str,
+    secrets: &BTreeMap<String, String>,
 ) -> Seed {
     let tenant_id = |key: &str| {
         workspace
@@ -191,7 +223,7 @@ fn seed(
             home_tenant: tenant.clone(),
             display_name: Some("galleon-sandbox".into()),
             secrets: vec![SeedSecret {
-                value: secret.to_owned(),
+                value: secrets.get(*app).cloned().unwrap_or_default(),
                 expired: false,
             }],
             federated_credentials: Vec::new(),

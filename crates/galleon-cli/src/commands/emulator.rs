@@ -12,10 +12,22 @@ use crate::exit::ExitStatus;
 /// Starts the emulator, prints the ready line, and serves until Ctrl-C.
 pub fn serve(args: &EmulatorServeArgs) -> ExitStatus {
     let outcome = (|| -> anyhow::Result<()> {
-        let seed = match &args.seed {
-            Some(path) => Seed::from_yaml(&std::fs::read_to_string(path)?)
+        let seed = match (&args.seed, &args.workspace) {
+            (Some(path), _) => Seed::from_yaml(&std::fs::read_to_string(path)?)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-            None => Seed::default(),
+            (None, Some(dir)) => {
+                let workspace = galleon_manifest::Workspace::load(dir).map_err(|d| {
+                    anyhow::anyhow!(
+                        "{}",
+                        d.render(galleon_manifest::RenderStyle {
+                            color: false,
+                            width: 100
+                        })
+                    )
+                })?;
+                crate::sandbox::workspace_seed(&workspace, &super::session::base_dir(dir))?
+            }
+            (None, None) => Seed::default(),
         };
         let runtime = tokio::runtime::Runtime::new()?;
         runtime.block_on(async {

@@ -1,1 +1,0 @@
-//! Test context: starts the emulator and runs the galleon binary against it.
