@@ -87,6 +87,9 @@ impl Workspace {
             &manifest, &sources, &tenants, &resources,
         ));
         if !diags.is_empty() {
+            // Top to bottom, file by file: the order a user fixes them in. Stable, so problems
+            // at one position keep the order the rules found them.
+            diags.sort_by_key(|d| (d.file, d.loc.map(|l| (l.line, l.col))));
             return Err(Diagnostics::new(sources, diags));
         }
         Ok(Workspace {
