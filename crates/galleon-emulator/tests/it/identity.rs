@@ -359,6 +359,19 @@ async fn federated_assertion_from_test_issuer() {
         claims(ok.body["access_token"].as_str().unwrap())["appidacr"],
         "2"
     );
+    // Our issuer's tokens are verified: a forged signature is refused.
+    let good = mint(
+        "repo:contoso/images:environment:prod",
+        "api://AzureADTokenExchange",
+        600,
+    )
+    .await;
+    let (head, _) = good.rsplit_once('.').unwrap();
+    let forged = send(assertion(format!("{head}.AAAA"))).await;
+    assert_eq!(
+        (forged.status, forged.body["error_codes"][0].as_u64()),
+        (StatusCode::UNAUTHORIZED, Some(700027))
+    );
     let wrong_sub = send(assertion(
         mint(
             "repo:contoso/images:ref:refs/heads/main",

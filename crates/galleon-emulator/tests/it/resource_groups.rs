@@ -542,3 +542,50 @@ async fn admin_injects_drift_and_changes_settings() {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn operations_in_flight_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let mut seed = scenario();
+    seed.settings.lro_default_ms = 60_000;
+    let t = TestContext::start_in(seed, dir).await;
+    let tok = t.token_a().await;
+    let d = t
+        .delete(
+            &format!("{}?{RG_API}", rg_path(SUB_A, "rg-image-build")),
+            &tok,
+        )
+        .await;
+    assert_eq!(d.status, StatusCode::ACCEPTED);
+    let location = d.header("location").replace(t.emu.endpoint(), "");
+    let TestContext { emu, dir, .. } = t;
+    emu.shutdown().await;
+    let again = galleon_emulator::Emulator::start(galleon_emulator::EmulatorConfig {
+        state_dir: Some(path),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let t2 = TestContext {
+        http: client(again.ca_pem()),
+        emu: again,
+        dir,
+    };
+    assert_eq!(
+        t2.get(&location, &tok).await.status,
+        StatusCode::ACCEPTED,
+        "still running after restart"
+    );
+    t2.emu.advance_clock(61);
+    assert_eq!(t2.get(&location, &tok).await.status, StatusCode::OK);
+    assert_eq!(
+        t2.get(
+            &format!("{}?{RG_API}", rg_path(SUB_A, "rg-image-build")),
+            &tok
+        )
+        .await
+        .code(),
+        "ResourceGroupNotFound"
+    );
+}
