@@ -46,6 +46,7 @@ pub fn register(r: &mut Registry) {
         put: Some(put),
         delete: Some(delete),
         list: Some(list),
+        actions: &[("validate", validate)],
         ..ResourceType::new("Microsoft.Resources", "deployments", DEPLOYMENT_VERSIONS)
     });
     r.register_hook(HOOK, run);
@@ -109,8 +110,7 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-fn put(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
-    let props = &req.body["properties"];
+fn scope_of(ctx: &Ctx<'_>, req: &ArmRequest) -> Result<Scope, ArmError> {
     let rg_id = req.path.resource_group_id().ok_or_else(|| {
         ArmError::bad_request(
             "InvalidTemplate",
@@ -127,6 +127,33 @@ fn put(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
         resource_group: req.path.resource_group.clone().unwrap_or_default(),
         location,
     };
+    Ok(scope)
+}
+
+/// `POST .../deployments/{name}/validate`: the template is evaluated as the PUT would, nothing
+/// is created; 200 with the would-be resources or 400 `InvalidTemplate`.
+fn validate(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let scope = scope_of(ctx, req)?;
+    let planned = template::plan(&req.body["properties"], &scope)?;
+    let resources: Vec<Value> = planned
+        .iter()
+        .map(|p| json!({ "id": p.id, "type": p.resource_type }))
+        .collect();
+    Ok(Reply::ok(json!({
+        "id": req.path.raw,
+        "name": req.path.name().unwrap_or_default(),
+        "type": TYPE,
+        "properties": {
+            "provisioningState": "Succeeded",
+            "mode": req.body["properties"]["mode"].as_str().unwrap_or("Incremental"),
+            "validatedResources": resources,
+        },
+    })))
+}
+
+fn put(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let props = &req.body["properties"];
+    let scope = scope_of(ctx, req)?;
     let planned = template::plan(props, &scope)?;
     let name = req.path.name().unwrap_or_default().to_owned();
     let now = ctx
@@ -227,7 +254,17 @@ fn run(hx: &mut HookCtx<'_>, _name: &str, data: &Value) -> Result<Option<Value>,
     let mut failure = None;
     for r in data["resources"].as_array().into_iter().flatten() {
         match deploy_one(&mut ctx, r) {
-            Ok(id) => outputs.push(json!({ "id": id })),
+            Ok(id) => {
+                // A deployment succeeds only once its resources have: their own operations end
+                // now (the deployment's duration stood for theirs), so whoever reads the VM
+                // after the deployment (as `az vm create` does) finds it provisioned.
+                for op in ctx.state.operations.values_mut() {
+                    if !op.is_done() && op.resource_id.eq_ignore_ascii_case(&id) {
+                        op.completes = hx.now;
+                    }
+                }
+                outputs.push(json!({ "id": id }));
+            }
             Err(e) => {
                 failure = Some(e);
                 break;

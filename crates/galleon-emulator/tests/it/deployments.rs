@@ -159,3 +159,33 @@ async fn unsupported_template_expressions_are_rejected_up_front() {
         (StatusCode::BAD_REQUEST, "InvalidTemplate")
     );
 }
+
+#[tokio::test]
+async fn validate_evaluates_without_creating() {
+    let ctx = TestContext::start(seed()).await;
+    let b = ctx.token_b().await;
+    let url = b_path("Microsoft.Resources/deployments/v1/validate?api-version=2024-11-01");
+    let r = ctx
+        .call(
+            Method::POST,
+            &url,
+            Some(&b),
+            &[],
+            Some(az_vm_template(&version(RG_GOLDEN, "ubuntu"))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        r.body["properties"]["validatedResources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert_eq!(ctx.get(&dep("v1"), &b).await.status, StatusCode::NOT_FOUND);
+    let nic = format!(
+        "{}?{NETWORK_API}",
+        b_path("Microsoft.Network/networkInterfaces/webVMNic")
+    );
+    assert_eq!(ctx.get(&nic, &b).await.status, StatusCode::NOT_FOUND);
+}
