@@ -54,6 +54,7 @@ impl ArmClient {
             allowed,
             retry: options.retry,
             limiter: Arc::new(RateLimiter::new(options.limiter)),
+            request_timeout: options.request_timeout,
         });
         let tokens = TokenCache::new(http.clone(), cloud.authority_host(), options.az_program);
         Ok(Self {

@@ -157,6 +157,8 @@ pub(crate) struct HttpCore {
     pub allowed: AllowedHosts,
     pub retry: RetryConfig,
     pub limiter: Arc<RateLimiter>,
+    /// The per-exchange timeout the client was built with, for [`AzureError::Timeout`].
+    pub request_timeout: Duration,
 }
 
 impl HttpCore {
@@ -243,6 +245,12 @@ impl HttpCore {
                             tokio::time::sleep(wait).await;
                             waited += wait;
                             continue;
+                        }
+                        _ if source.is_timeout() => {
+                            return Err(AzureError::Timeout {
+                                what: format!("{} {redacted}", call.method),
+                                limit: self.request_timeout,
+                            });
                         }
                         _ => {
                             return Err(AzureError::Transport {

@@ -242,3 +242,35 @@ async fn retries_keep_the_client_request_id_of_the_logical_request() {
     );
     assert_ne!(ids[2], ids[3], "a new request gets a new id");
 }
+
+#[tokio::test]
+async fn a_silent_server_is_a_timeout_after_the_retries() {
+    // Accepts connections and never answers (not even the TLS handshake).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let h = held.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            h.lock().unwrap().push(tcp);
+        }
+    });
+    let stub = Stub::start(|_| None).await;
+    let mut cloud = stub.cloud();
+    if let galleon_azure::Cloud::Custom(c) = &mut cloud {
+        c.arm_endpoint = url::Url::parse(&format!("https://127.0.0.1:{port}/")).unwrap();
+    }
+    let mut options = fast_options();
+    options.request_timeout = Duration::from_millis(200);
+    options.retry.max_attempts = 2;
+    let client = ArmClient::new(cloud, options).unwrap();
+    client
+        .configure_credentials(&[secret_spec(crate::TENANT_B)])
+        .unwrap();
+    let err = client.get(&b(), &rg()).await.unwrap_err();
+    assert!(
+        matches!(err, AzureError::Timeout { limit, .. } if limit == Duration::from_millis(200)),
+        "{err:?}"
+    );
+    assert_eq!(held.lock().unwrap().len(), 2, "one connection per attempt");
+}
