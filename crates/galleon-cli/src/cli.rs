@@ -56,7 +56,8 @@ Reference it from a manifest's first line:
     /// Print the dependency graph of a workspace as DOT or Mermaid.
     #[command(after_help = "Examples:
   galleon graph examples/cross-tenant | dot -Tsvg > graph.svg
-  galleon graph examples/fleet --format mermaid")]
+  galleon graph examples/fleet --format mermaid
+  galleon graph examples/cross-tenant --target vm.web   # vm.web and what it needs")]
     Graph(GraphArgs),
     /// Check a cross-tenant image setup made by hand (no manifest) and explain each failure.
     #[command(after_help = "Examples:
@@ -153,6 +154,9 @@ pub struct GraphArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
+    /// Draw only this resource and what it depends on (repeatable), e.g. `vm.web`.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
 }
 
 /// Graph output formats.

@@ -110,3 +110,15 @@ fn validate_json_report() {
     assert_eq!(report["valid"], true);
     assert!(report["resources"].as_u64().unwrap() > 20);
 }
+
+#[test]
+fn graph_target_draws_the_closure_only() {
+    let out = galleon(&["graph", "examples/cross-tenant", "--target", "nic.web"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("\"nic.web\" -> \"network.app\""), "{s}");
+    assert!(!s.contains("vm.web"), "{s}");
+    let bad = galleon(&["graph", "examples/cross-tenant", "--target", "vm.nope"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("no resource at address vm.nope"));
+}
