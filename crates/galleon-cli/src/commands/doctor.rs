@@ -24,9 +24,9 @@ pub struct DoctorArgs {
     /// doctor asks ARM which tenant owns it.
     #[arg(long, value_name = "TENANT")]
     pub image_tenant: Option<String>,
-    /// The tenant of the VM's subscription.
+    /// The tenant of the VM's subscription. Without it, the doctor asks ARM.
     #[arg(long, value_name = "TENANT")]
-    pub tenant: String,
+    pub tenant: Option<String>,
     /// The VM's subscription.
     #[arg(long, value_name = "ID")]
     pub subscription: String,
@@ -97,7 +97,7 @@ pub enum SecurityArg {
     ConfidentialVm,
 }
 
-fn setup(args: &DoctorArgs, image_tenant: String) -> Result<Setup, String> {
+fn setup(args: &DoctorArgs, image_tenant: String, target_tenant: String) -> Result<Setup, String> {
     let image = ImageRef::parse(&args.image).map_err(|e| e.to_string())?;
     let admin = match (&args.admin_username, &args.ssh_key, args.password_auth) {
         (None, _, _) => AdminProfile::None,
@@ -135,7 +135,7 @@ fn setup(args: &DoctorArgs, image_tenant: String) -> Result<Setup, String> {
     let s = Setup {
         image,
         image_tenant,
-        target_tenant: args.tenant.clone(),
+        target_tenant,
         target_subscription: args.subscription.clone(),
         resource_group: args.resource_group.clone(),
         region: args.location.clone(),
@@ -161,8 +161,35 @@ fn with_hint(e: galleon_azure::AzureError) -> String {
     }
 }
 
-/// Connects to the cloud, settles the image's tenant (given, or named by ARM's challenge for the
-/// image's subscription) and configures both tenants' credentials.
+/// `given`, or the tenant ARM's 401 challenge names for `subscription` (entra.md §4), said on
+/// stderr so the user sees what was assumed.
+async fn tenant_of(
+    probe: &LiveProbe,
+    given: Option<&String>,
+    subscription: &str,
+    what: &str,
+    flag: &str,
+) -> Result<String, String> {
+    if let Some(t) = given {
+        return Ok(t.clone());
+    }
+    let found = galleon_doctor::Probe::subscription_tenant(probe, subscription)
+        .await
+        .map_err(|f| {
+            format!(
+                "cannot find the tenant of subscription {subscription}: {}",
+                f.answer.message
+            )
+        })?;
+    let tenant = found.ok_or_else(|| {
+        format!("ARM did not name the tenant of subscription {subscription}: pass {flag}")
+    })?;
+    eprintln!("{what}: {tenant} (named by ARM for subscription {subscription})");
+    Ok(tenant)
+}
+
+/// Connects to the cloud, settles both tenants (given, or named by ARM) and configures their
+/// credentials.
 async fn connect(args: &DoctorArgs) -> Result<(Setup, LiveProbe), String> {
     let image = ImageRef::parse(&args.image).map_err(|e| e.to_string())?;
     let cloud = Cloud::resolve(args.endpoint.as_deref(), args.ca_file.as_deref())
@@ -170,31 +197,23 @@ async fn connect(args: &DoctorArgs) -> Result<(Setup, LiveProbe), String> {
         .map_err(with_hint)?;
     let client = ArmClient::new(cloud, ClientOptions::default()).map_err(with_hint)?;
     let probe = LiveProbe::new(client.clone()).map_err(|f| f.answer.message)?;
-    let image_tenant = match &args.image_tenant {
-        Some(t) => t.clone(),
-        None => {
-            let found = galleon_doctor::Probe::subscription_tenant(&probe, &image.subscription)
-                .await
-                .map_err(|f| {
-                    format!(
-                        "cannot find the tenant of subscription {}: {}",
-                        image.subscription, f.answer.message
-                    )
-                })?;
-            let tenant = found.ok_or_else(|| {
-                format!(
-                    "ARM did not name the tenant of subscription {}: pass --image-tenant",
-                    image.subscription
-                )
-            })?;
-            eprintln!(
-                "image tenant: {tenant} (named by ARM for subscription {})",
-                image.subscription
-            );
-            tenant
-        }
-    };
-    let s = setup(args, image_tenant)?;
+    let image_tenant = tenant_of(
+        &probe,
+        args.image_tenant.as_ref(),
+        &image.subscription,
+        "image tenant",
+        "--image-tenant",
+    )
+    .await?;
+    let target_tenant = tenant_of(
+        &probe,
+        args.tenant.as_ref(),
+        &args.subscription,
+        "tenant",
+        "--tenant",
+    )
+    .await?;
+    let s = setup(args, image_tenant, target_tenant)?;
     client
         .configure_credentials(&s.credential_specs())
         .map_err(|e| with_hint(e.into()))?;

@@ -324,15 +324,16 @@ async fn doctor_unknown_target_subscription() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn doctor_discovers_the_image_tenant_when_not_given() {
-    let run = json_run(seed(), with(green_args(), "--image-tenant", None)).await;
+async fn doctor_discovers_both_tenants_when_not_given() {
+    let args = with(with(green_args(), "--image-tenant", None), "--tenant", None);
+    let run = json_run(seed(), args).await;
     assert_eq!(run.code(), Some(0), "{}", run.stderr());
-    assert!(
-        run.stderr()
-            .contains(&format!("image tenant: {IMAGE_TENANT} (named by ARM")),
-        "{}",
-        run.stderr()
-    );
+    for line in [
+        format!("image tenant: {IMAGE_TENANT} (named by ARM for subscription {IMAGE_SUB})"),
+        format!("tenant: {TARGET_TENANT} (named by ARM for subscription {TARGET_SUB})"),
+    ] {
+        assert!(run.stderr().contains(&line), "{}", run.stderr());
+    }
     assert_eq!(run.failures(), Vec::<String>::new());
 }
 
