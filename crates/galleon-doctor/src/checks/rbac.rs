@@ -1,8 +1,10 @@
 //! What the principal may do at a scope. Asked the way Azure answers it for the caller itself:
-//! `GET {scope}/providers/Microsoft.Authorization/permissions` (Permissions - List For Resource
-//! Group, api-version 2022-04-01, specification/authorization/.../authorization-ProviderOperationsCalls
-//! and `Permissions_ListForResourceGroup`); where that is not offered, from the principal's role
-//! assignments at or above the scope and their role definitions.
+//! `GET {scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`
+//! ("Gets all permissions the caller has for a resource group", `Permissions_ListForResourceGroup`,
+//! example specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/
+//! examples/GetPermissions.json: `{"value":[{"actions":[...],"notActions":[...]}]}`); where that is
+//! not offered (the emulator), from the principal's role assignments at or above the scope and
+//! their role definitions.
 
 use galleon_azure::TenantId;
 use serde_json::Value;
