@@ -12,7 +12,7 @@ use galleon_azure::{ArmClient, BlobLock};
 use galleon_plan::{Action, Method, Plan, ResourceChange};
 use tokio_util::sync::CancellationToken;
 
-use crate::azure::{ArmReader, BlobLockBackend};
+use crate::azure::{ArmReader, ArmWrites, BlobLockBackend};
 use crate::event::{EventSink, Summary};
 use crate::executor::{ExecOptions, StepRunner, execute};
 use crate::lock::{self, LockBackend, LockError, LockInfo, LockOptions};
@@ -95,6 +95,8 @@ pub struct ApplyOptions {
     /// Re-read what the plan read and refuse if it moved. Off only for a plan made moments
     /// ago in the same process under the same lock.
     pub check_fresh: bool,
+    /// How often a running write's resource is read for the progress view.
+    pub status_every: std::time::Duration,
 }
 
 impl Default for ApplyOptions {
@@ -105,6 +107,7 @@ impl Default for ApplyOptions {
             cancel: CancellationToken::new(),
             operation: "apply".into(),
             check_fresh: true,
+            status_every: crate::azure::STATUS_EVERY,
         }
     }
 }
@@ -225,7 +228,11 @@ pub async fn apply(
     options: ApplyOptions,
     sink: &dyn EventSink,
 ) -> Result<Summary, ApplyError> {
-    let runner = ArmRunner::new(azure.client.clone());
+    let writes = ArmWrites {
+        client: azure.client.clone(),
+        status_every: options.status_every,
+    };
+    let runner = ArmRunner::new(writes);
     let reader = ArmReader::for_plan(azure.client.clone(), plan);
     let lock = Arc::new(BlobLockBackend::new(azure.lock.clone()));
     apply_with(plan, &runner, &reader, lock, &options, sink).await

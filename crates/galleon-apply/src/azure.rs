@@ -19,9 +19,30 @@ use crate::runner::{ArmWriter, Write};
 use crate::stale::LiveReader;
 use crate::step::StepFailure;
 
-/// How often a running write's resource is read to show its `provisioningState` live. The
-/// client follows the operation itself; this only feeds the progress view.
-const STATUS_EVERY: Duration = Duration::from_secs(15);
+/// How often a running write's resource is read, by default, to show its
+/// `provisioningState` live. The client follows the operation itself; this only feeds the
+/// progress view, so it can be rare: a VM takes minutes.
+pub const STATUS_EVERY: Duration = Duration::from_secs(15);
+
+/// Writes through an [`ArmClient`], reading the resource every `status_every` while its
+/// operation runs to report progress.
+#[derive(Debug, Clone)]
+pub struct ArmWrites {
+    /// The client.
+    pub client: ArmClient,
+    /// Interval of the progress reads.
+    pub status_every: Duration,
+}
+
+impl ArmWrites {
+    /// Writes through `client`, with progress reads every [`STATUS_EVERY`].
+    pub fn new(client: ArmClient) -> Self {
+        Self {
+            client,
+            status_every: STATUS_EVERY,
+        }
+    }
+}
 
 /// Keeps ARM's code, message, target and request id, and the client's hint.
 pub fn failure_of(e: &AzureError) -> StepFailure {
@@ -68,12 +89,12 @@ async fn watching<T>(
     tenant: &TenantId,
     arm_id: &str,
     api_version: &str,
+    every: Duration,
     progress: &Progress<'_>,
     write: impl Future<Output = T>,
 ) -> T {
     let mut write = std::pin::pin!(write);
-    let mut ticks =
-        tokio::time::interval_at(tokio::time::Instant::now() + STATUS_EVERY, STATUS_EVERY);
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tokio::select! {
             done = &mut write => return done,
@@ -89,7 +110,7 @@ async fn watching<T>(
     }
 }
 
-impl ArmWriter for ArmClient {
+impl ArmWriter for ArmWrites {
     async fn put(&self, w: &Write<'_>, progress: &Progress<'_>) -> Result<(), StepFailure> {
         let tenant = TenantId::new(w.tenant_id);
         let aux = tenants(w.aux_tenant_ids);
@@ -100,12 +121,13 @@ impl ArmWriter for ArmClient {
             ..ArmRequest::new(Method::PUT, &tenant, w.arm_id)
         };
         let result = watching(
-            self,
+            &self.client,
             &tenant,
             w.arm_id,
             w.api_version,
+            self.status_every,
             progress,
-            self.send(request),
+            self.client.send(request),
         )
         .await;
         match result {
@@ -124,12 +146,13 @@ impl ArmWriter for ArmClient {
             ..ArmRequest::new(Method::DELETE, &tenant, w.arm_id)
         };
         match watching(
-            self,
+            &self.client,
             &tenant,
             w.arm_id,
             w.api_version,
+            self.status_every,
             progress,
-            self.send(request),
+            self.client.send(request),
         )
         .await
         {
@@ -154,7 +177,7 @@ impl ArmWriter for ArmClient {
             api_version: Some(galleon_azure::api_version::RESOURCES),
             ..ArmRequest::new(Method::GET, &tenant, &path)
         };
-        match self.send(request).await {
+        match self.client.send(request).await {
             Ok(resp) => Ok(resp
                 .body
                 .get("value")

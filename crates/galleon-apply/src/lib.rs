@@ -43,7 +43,7 @@ pub use apply::{
     ApplyError, ApplyOptions, AzureContext, apply, apply_with, cancel_on_ctrl_c, changes_of,
     force_unlock,
 };
-pub use azure::{ArmReader, BlobLockBackend, ReadError, failure_of};
+pub use azure::{ArmReader, ArmWrites, BlobLockBackend, ReadError, STATUS_EVERY, failure_of};
 pub use destroy::destroy_plan;
 pub use event::{Event, EventKind, EventSink, NullSink, Outcome, RecordingSink, Summary};
 pub use executor::{ExecOptions, Progress, StepRunner, execute};

@@ -77,8 +77,14 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+async fn world_with(edit: impl FnOnce(&mut Seed)) -> World {
+    let mut seed = seed();
+    edit(&mut seed);
     let emu = Emulator::start(EmulatorConfig {
-        seed: seed(),
+        seed,
         ..EmulatorConfig::default()
     })
     .await
@@ -339,4 +345,43 @@ async fn no_output_or_lock_blob_ever_holds_the_secret_or_a_token() {
         assert!(!text.contains(SECRET), "{what} holds the client secret");
         assert!(!text.contains("eyJ"), "{what} holds a token: {text}");
     }
+}
+
+#[tokio::test]
+async fn a_slow_vm_shows_its_provisioning_state_while_it_runs() {
+    let w = world_with(|seed| {
+        seed.settings
+            .lro_ms
+            .insert("Microsoft.Compute/virtualMachines".into(), 700);
+    })
+    .await;
+    let plan = plan_of(&w).await;
+    let sink = RecordingSink::default();
+    let options = ApplyOptions {
+        status_every: Duration::from_millis(100),
+        ..ApplyOptions::default()
+    };
+    let summary = apply(&plan, &w.apply_ctx, options, &sink).await.unwrap();
+    assert_eq!(summary.outcome, Outcome::Success);
+    let vm_states: Vec<String> = sink
+        .events()
+        .into_iter()
+        .filter(|e| e.step.address == "vm.web")
+        .filter_map(|e| match e.kind {
+            galleon_apply::EventKind::LroProgress { status } => Some(status),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !vm_states.is_empty(),
+        "no progress for a 700 ms VM creation"
+    );
+    // The last read may land between the operation's end and the client noticing it.
+    assert!(vm_states.iter().any(|s| s == "Creating"), "{vm_states:?}");
+    assert!(
+        vm_states
+            .iter()
+            .all(|s| s == "Creating" || s == "Succeeded"),
+        "{vm_states:?}"
+    );
 }
