@@ -62,6 +62,7 @@ pub fn check(sources: &Sources, resources: &[Resource], out: &mut Vec<Diagnostic
         }
     }
     placement(resources, out);
+    shared_nics(resources, out);
     for cycle in find_cycles(resources) {
         let first = &resources[cycle[0]];
         let path: Vec<String> = cycle
@@ -170,6 +171,32 @@ fn placement(resources: &[Resource], out: &mut Vec<Diagnostic>) {
                 .label("placed apart from what it attaches to")
                 .help("a VM, its NIC and the NIC's network must share a region, and the NIC and network a subscription"),
             );
+        }
+    }
+}
+
+/// A NIC attaches to one VM; a second VM naming it would be rejected by Azure
+/// ("NicInUse ... is used by existing resource ... virtualMachines/...").
+fn shared_nics(resources: &[Resource], out: &mut Vec<Diagnostic>) {
+    let mut users: HashMap<&Address, &Resource> = HashMap::new();
+    for r in resources {
+        let Spec::Vm(v) = &r.spec else { continue };
+        if let Some(first) = users.get(&v.nic.address) {
+            out.push(
+                Diagnostic::at(
+                    Code::DuplicateName,
+                    r.origin.file,
+                    r.origin.loc,
+                    format!(
+                        "{} and {} both use {}",
+                        first.address, r.address, v.nic.address
+                    ),
+                )
+                .label("network interface already attached to another VM")
+                .help("give each VM its own NIC, or use the `network:` shorthand"),
+            );
+        } else {
+            users.insert(&v.nic.address, r);
         }
     }
 }
