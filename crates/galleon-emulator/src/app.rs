@@ -110,7 +110,10 @@ pub struct DropConnection;
 /// Builds the router.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/metadata/endpoints", get(crate::entra::metadata_endpoints))
+        .route(
+            "/metadata/endpoints",
+            get(crate::metadata::metadata_endpoints),
+        )
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(crate::entra::openid_configuration),

@@ -18,6 +18,7 @@ pub mod app;
 pub mod arm;
 pub mod entra;
 pub mod faults;
+pub mod metadata;
 pub mod providers;
 pub mod seed;
 pub mod server;

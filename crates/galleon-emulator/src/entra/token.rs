@@ -1,177 +1,22 @@
-//! Microsoft Entra ID (v2.0 endpoints) and ARM's cloud metadata: OIDC discovery, signing keys,
-//! the client-credentials token endpoint (secret and federated assertion), and the test OIDC
-//! issuer that stands in for GitHub/Kubernetes in workload-identity tests.
-//!
-//! Wire facts: `/work/shared/azure/entra.md` §1-§4 (request fields, success body, AADSTS codes
-//! and statuses, v1 access-token claims) and official-clients.md §i/§iii (what MSAL and az read).
+//! `POST /{tenant}/oauth2/v2.0/token` (client_credentials): client secret in the body or Basic,
+//! or a `client_assertion` matched against the app's federated identity credentials; answers
+//! v1 access tokens or Entra's AADSTS errors (entra.md §1-§3).
 
 use std::sync::Arc;
 
 use axum::Form;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::{aad_error, no_store_headers, oidc_issuer, tenant_not_found};
 use crate::app::Shared;
 use crate::arm::json_response;
-use crate::state::{App, Tenant};
-
-/// `GET /metadata/endpoints`: the cloud description `az cloud register` and galleon read.
-pub async fn metadata_endpoints(State(shared): State<Arc<Shared>>) -> Response {
-    let e = &shared.endpoint;
-    let body = json!({
-        "name": "GalleonEmulator",
-        "portal": e,
-        "authentication": {
-            "loginEndpoint": format!("{e}/"),
-            "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
-            "tenant": "common",
-            "identityProvider": "AAD"
-        },
-        "media": e,
-        "graphAudience": "https://graph.windows.net/",
-        "graph": "https://graph.windows.net/",
-        "resourceManager": format!("{e}/"),
-        "microsoftGraphResourceId": "https://graph.microsoft.com/",
-        "appInsightsResourceId": "https://api.applicationinsights.io",
-        "appInsightsTelemetryChannelResourceId": "https://dc.applicationinsights.azure.com/v2/track",
-        "attestationResourceId": "https://attest.azure.net",
-        "synapseAnalyticsResourceId": "https://dev.azuresynapse.net",
-        "logAnalyticsResourceId": "https://api.loganalytics.io",
-        "ossrDbmsResourceId": "https://ossrdbms-aad.database.windows.net",
-        "gallery": e,
-        "sqlManagement": e,
-        "vmImageAliasDoc": format!("{e}/vmImageAliasDoc"),
-        "batch": "https://batch.core.windows.net/",
-        // No `storage` suffix: blobs are served path-style at `{endpoint}/blob/{account}`, and a
-        // client that saw `core.windows.net` here would send tokens to the real Azure Storage.
-        "suffixes": {
-            "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
-            "acrLoginServer": "azurecr.io",
-            "sqlServerHostname": "database.windows.net",
-            "azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net",
-            "keyVaultDns": "vault.azure.net",
-            "azureFrontDoorEndpointSuffix": "azurefd.net",
-            "storageSyncEndpointSuffix": "afs.azure.net",
-            "mhsmDns": "managedhsm.azure.net",
-            "mysqlServerEndpoint": "mysql.database.azure.com",
-            "postgresqlServerEndpoint": "postgres.database.azure.com",
-            "mariadbServerEndpoint": "mariadb.database.azure.com",
-            "synapseAnalytics": "dev.azuresynapse.net",
-            "attestationEndpoint": "attest.azure.net"
-        }
-    });
-    json_response(StatusCode::OK, Vec::new(), Some(body))
-}
-
-/// Entra's error body with Trace/Correlation ids and timestamp (entra.md §2).
-fn aad_error(status: StatusCode, error: &str, code: u32, text: &str) -> Response {
-    let now = OffsetDateTime::now_utc();
-    let stamp = format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    );
-    let trace = Uuid::new_v4().to_string();
-    let correlation = Uuid::new_v4().to_string();
-    let body = json!({
-        "error": error,
-        "error_description": format!("AADSTS{code}: {text}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {stamp}"),
-        "error_codes": [code],
-        "timestamp": stamp,
-        "trace_id": trace,
-        "correlation_id": correlation,
-        "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
-    });
-    json_response(status, no_store_headers(), Some(body))
-}
-
-fn no_store_headers() -> Vec<(String, String)> {
-    vec![
-        ("Cache-Control".into(), "no-store, no-cache".into()),
-        ("Pragma".into(), "no-cache".into()),
-        ("Expires".into(), "-1".into()),
-        ("X-Content-Type-Options".into(), "nosniff".into()),
-        ("x-ms-request-id".into(), Uuid::new_v4().to_string()),
-        ("x-ms-ests-server".into(), "galleon-emulator".into()),
-    ]
-}
-
-fn tenant_not_found(tenant: &str, discovery: bool) -> Response {
-    aad_error(
-        StatusCode::BAD_REQUEST,
-        if discovery {
-            "invalid_tenant"
-        } else {
-            "invalid_request"
-        },
-        90002,
-        &format!(
-            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
-        ),
-    )
-}
-
-fn resolve(shared: &Shared, tenant: &str) -> Option<Tenant> {
-    shared.world().tenant(tenant).cloned()
-}
-
-/// `GET /{tenant}/v2.0/.well-known/openid-configuration`, pointing back at the emulator.
-pub async fn openid_configuration(
-    State(shared): State<Arc<Shared>>,
-    Path(tenant): Path<String>,
-) -> Response {
-    let Some(t) = resolve(&shared, &tenant) else {
-        return tenant_not_found(&tenant, true);
-    };
-    let (e, tid) = (&shared.endpoint, &t.id);
-    let body = json!({
-        "token_endpoint": format!("{e}/{tid}/oauth2/v2.0/token"),
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        "jwks_uri": format!("{e}/{tid}/discovery/v2.0/keys"),
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": format!("{e}/{tid}/v2.0"),
-        "request_uri_parameter_supported": false,
-        "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
-        "authorization_endpoint": format!("{e}/{tid}/oauth2/v2.0/authorize"),
-        "device_authorization_endpoint": format!("{e}/{tid}/oauth2/v2.0/devicecode"),
-        "end_session_endpoint": format!("{e}/{tid}/oauth2/v2.0/logout"),
-        "tenant_region_scope": "EU",
-        "cloud_instance_name": "microsoftonline.com",
-        "cloud_graph_host_name": "graph.windows.net",
-        "msgraph_host": "graph.microsoft.com",
-    });
-    let headers = vec![("Cache-Control".into(), "max-age=86400, private".into())];
-    json_response(StatusCode::OK, headers, Some(body))
-}
-
-/// `GET /{tenant}/discovery/v2.0/keys` (also `/common/...`).
-pub async fn keys(State(shared): State<Arc<Shared>>, Path(tenant): Path<String>) -> Response {
-    let tid =
-        if tenant.eq_ignore_ascii_case("common") || tenant.eq_ignore_ascii_case("organizations") {
-            "{tenantid}".to_owned()
-        } else {
-            match resolve(&shared, &tenant) {
-                Some(t) => t.id,
-                None => return tenant_not_found(&tenant, true),
-            }
-        };
-    let issuer = format!("{}/{tid}/v2.0", shared.endpoint);
-    Json(json!({"keys": [shared.signer.jwk(Some(&issuer))]})).into_response()
-}
+use crate::state::App;
 
 /// The resource audience a client-credentials scope names, or the AADSTS error to answer.
 fn audience_of(scope: &str) -> Result<String, (u32, String)> {
@@ -381,11 +226,6 @@ fn check_secret(app: &App, secret: &str) -> Result<(), Response> {
     }
 }
 
-/// The test OIDC issuer URL.
-pub fn oidc_issuer(endpoint: &str) -> String {
-    format!("{endpoint}/_emulator/oidc")
-}
-
 fn check_assertion(
     shared: &Shared,
     app: &App,
@@ -485,39 +325,4 @@ fn check_assertion(
         ));
     }
     Ok(())
-}
-
-/// `POST /_emulator/oidc/token` `{"subject","audience"[,"lifetime_secs"]}`: a workload-identity
-/// token signed by the emulator (stands in for GitHub's or a cluster's issuer).
-pub async fn oidc_token(State(shared): State<Arc<Shared>>, Json(req): Json<Value>) -> Response {
-    let now = shared.world().now();
-    let lifetime = req["lifetime_secs"].as_i64().unwrap_or(600);
-    let claims = json!({
-        "iss": oidc_issuer(&shared.endpoint),
-        "sub": req["subject"].as_str().unwrap_or_default(),
-        "aud": req["audience"].as_str().unwrap_or("api://AzureADTokenExchange"),
-        "iat": now.unix_timestamp(),
-        "nbf": now.unix_timestamp(),
-        "exp": now.unix_timestamp() + lifetime,
-        "jti": Uuid::new_v4().to_string(),
-    });
-    Json(json!({"token": shared.signer.sign(&claims)})).into_response()
-}
-
-/// The test issuer's OIDC discovery document.
-pub async fn oidc_configuration(State(shared): State<Arc<Shared>>) -> Response {
-    let iss = oidc_issuer(&shared.endpoint);
-    Json(json!({
-        "issuer": iss,
-        "jwks_uri": format!("{iss}/keys"),
-        "response_types_supported": ["id_token"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-    }))
-    .into_response()
-}
-
-/// The test issuer's JWKS.
-pub async fn oidc_keys(State(shared): State<Arc<Shared>>) -> Response {
-    Json(json!({"keys": [shared.signer.jwk(None)]})).into_response()
 }
