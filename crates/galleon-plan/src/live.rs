@@ -58,6 +58,13 @@ impl LiveState {
             .insert(resource.arm_id.to_ascii_lowercase(), resource);
     }
 
+    /// Records a resource unless a body with its id was already read.
+    pub fn insert_if_absent(&mut self, resource: LiveResource) {
+        self.by_id
+            .entry(resource.arm_id.to_ascii_lowercase())
+            .or_insert(resource);
+    }
+
     /// The resource with this id (ARM ids compare case-insensitively).
     pub fn get(&self, arm_id: &str) -> Option<&LiveResource> {
         self.by_id.get(&arm_id.to_ascii_lowercase())

@@ -202,7 +202,7 @@ fn deletions(
                 .filter(|o| o.arm_id.to_ascii_lowercase().starts_with(&prefix))
                 .filter(|o| {
                     let who = o.kind().map(|k| owner(k, &o.body, workspace));
-                    !matches!(who, Some(Owner::Us { .. }))
+                    !matches!(who, Some(Owner::Us { .. })) && !managed_by_doomed(o, &address_of)
                 })
                 .map(|o| o.arm_id.as_str())
                 .collect();
@@ -250,6 +250,15 @@ fn deletions(
         });
     }
     out
+}
+
+/// A resource another one manages (a VM's OS disk, `managedBy` the VM) goes with its manager:
+/// it is no stranger when the manager is declared or deleted by this plan.
+fn managed_by_doomed(o: &crate::live::LiveResource, address_of: &BTreeMap<String, String>) -> bool {
+    o.body
+        .get("managedBy")
+        .and_then(Value::as_str)
+        .is_some_and(|m| !m.is_empty() && address_of.contains_key(&m.to_ascii_lowercase()))
 }
 
 /// Calls `f` with every string under a key named `id` (ARM references: `{"id": "/subscriptions/..."}`).

@@ -328,3 +328,43 @@ fn replacing_an_image_definition_replaces_its_versions() {
     assert_eq!(v.replace_reasons, ["replacement of gallery_image.g/ubuntu"]);
     assert_eq!(v.request.as_ref().unwrap().method, Method::Put);
 }
+
+#[test]
+fn a_disk_managed_by_a_deleted_vm_is_no_stranger_but_a_storage_account_is() {
+    let vm_id = format!("{RG}/providers/Microsoft.Compute/virtualMachines/web");
+    let disk_id = format!("{RG}/providers/Microsoft.Compute/disks/web_OsDisk_1");
+    let world = |extra: Vec<LiveResource>| {
+        let mut items = vec![
+            live(RG, tagged("resource_group.app", json!({}))),
+            live(&vm_id, tagged("vm.web", json!({}))),
+            // A Resource Graph row: VM ids come back as stored, here in other case.
+            live(
+                &disk_id,
+                json!({"id": disk_id, "type": "microsoft.compute/disks", "managedBy": vm_id.to_uppercase()}),
+            ),
+        ];
+        items.extend(extra);
+        state(items)
+    };
+    let plan = run(&[], &world(Vec::new()), &[]).unwrap();
+    assert!(!plan.has_failed_checks(), "{:#?}", plan.preflight);
+    assert_eq!(plan.summary.destroy, 2);
+
+    let storage = format!("{RG}/providers/Microsoft.Storage/storageAccounts/data");
+    let plan = run(
+        &[],
+        &world(vec![live(
+            &storage,
+            json!({"id": storage, "type": "microsoft.storage/storageaccounts", "managedBy": ""}),
+        )]),
+        &[],
+    )
+    .unwrap();
+    let check = plan
+        .preflight
+        .iter()
+        .find(|c| c.id == "resource-group-not-empty")
+        .expect("refused");
+    assert!(check.message.contains("storageAccounts/data"));
+    assert!(!check.message.contains("OsDisk"));
+}

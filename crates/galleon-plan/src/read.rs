@@ -69,6 +69,9 @@ pub async fn read_live(
     desired: &[DesiredResource],
     options: &ReadOptions,
 ) -> Result<LiveState, PlanError> {
+    // Owned leftovers can sit in a subscription the workspace no longer declares anything in:
+    // every subscription the tenant's identity sees is searched.
+    let tenants = &with_visible_subscriptions(arm, tenants).await;
     let mut live = LiveState::default();
     let tenant_index: BTreeMap<&str, usize> = tenants
         .iter()
@@ -127,6 +130,8 @@ pub async fn read_live(
         .map(|d| d.arm_id.to_ascii_lowercase())
         .collect();
     let mut existing_groups = BTreeSet::new();
+    // Owned groups no longer declared: planned for deletion, so everything in them is read.
+    let mut doomed_groups: BTreeSet<(usize, String, String)> = BTreeSet::new();
     for (c, items) in list_all(arm, tenants, subs, options.concurrency).await? {
         for body in items {
             let Some(id) = body.get("id").and_then(Value::as_str).map(str::to_owned) else {
@@ -141,10 +146,25 @@ pub async fn read_live(
             existing_groups.insert((c.tenant, sub.clone(), rg.clone()));
             if ours || declared_groups.contains(&lower) {
                 if ours {
-                    groups.entry((c.tenant, sub, rg)).or_default();
+                    groups
+                        .entry((c.tenant, sub.clone(), rg.clone()))
+                        .or_default();
+                }
+                if ours && !declared_groups.contains(&lower) {
+                    doomed_groups.insert((c.tenant, sub, rg));
                 }
                 live.insert(resource(tenants, c.tenant, id, body));
             }
+        }
+    }
+
+    // Whatever else lives in a group about to be deleted (a storage account, a disk), so the
+    // planner can refuse to delete what galleon does not own. Rows only name a resource; a
+    // listed body, if any, wins.
+    if graph_ok && !doomed_groups.is_empty() {
+        match contents(arm, tenants, &doomed_groups).await {
+            Ok(rows) => rows.into_iter().for_each(|r| live.insert_if_absent(r)),
+            Err(e) => tracing::warn!(error = %e, "cannot list the contents of groups to delete"),
         }
     }
 
@@ -155,7 +175,8 @@ pub async fn read_live(
             continue;
         }
         for (kind, path) in TOP_LEVEL {
-            if graph_ok && !kinds.contains(&kind) && !kinds.is_empty() {
+            let doomed = doomed_groups.contains(&(*t, sub.clone(), rg.clone()));
+            if graph_ok && !doomed && !kinds.contains(&kind) && !kinds.is_empty() {
                 continue;
             }
             lists.push(Collection {
@@ -269,6 +290,69 @@ async fn discover(
             };
             let (sub, rg) = sub_and_group(&id.to_ascii_lowercase());
             out.push((t, sub, rg, top_level_kind(kind)));
+        }
+    }
+    Ok(out)
+}
+
+/// Adds to each tenant the subscriptions its identity can see (`GET /subscriptions`, one call
+/// per tenant). A tenant that cannot list keeps the subscriptions the workspace names.
+async fn with_visible_subscriptions(arm: &ArmClient, tenants: &[TenantScope]) -> Vec<TenantScope> {
+    let lists = futures::future::join_all(tenants.iter().map(|t| async move {
+        arm.list(&TenantId::new(&t.tenant_id), "/subscriptions")
+            .await
+    }))
+    .await;
+    tenants
+        .iter()
+        .zip(lists)
+        .map(|(t, listed)| {
+            let mut scope = t.clone();
+            match listed {
+                Ok(subs) => scope.subscriptions.extend(subs.iter().filter_map(|s| {
+                    let in_tenant = s
+                        .get("tenantId")
+                        .and_then(Value::as_str)
+                        .is_none_or(|id| id.eq_ignore_ascii_case(&t.tenant_id));
+                    let id = s.get("subscriptionId").and_then(Value::as_str);
+                    id.filter(|_| in_tenant).map(str::to_owned)
+                })),
+                Err(e) => tracing::warn!(tenant = %t.key, error = %e, "cannot list subscriptions"),
+            }
+            scope
+        })
+        .collect()
+}
+
+/// Every resource in the given groups, as Resource Graph rows (`id`, `type`, `managedBy`,
+/// `tags`). A disk managed by a VM reports it in `managedBy`.
+async fn contents(
+    arm: &ArmClient,
+    tenants: &[TenantScope],
+    groups: &BTreeSet<(usize, String, String)>,
+) -> Result<Vec<LiveResource>, galleon_azure::AzureError> {
+    let mut out = Vec::new();
+    for (t, scope) in tenants.iter().enumerate() {
+        let names: Vec<String> = groups
+            .iter()
+            .filter(|(gt, _, _)| *gt == t)
+            .map(|(_, _, rg)| format!("'{}'", rg.replace('\'', "")))
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let query = format!(
+            "Resources | where resourceGroup in~ ({}) | project id, type, managedBy, tags",
+            names.join(", ")
+        );
+        let q = GraphQuery::new(query, scope.subscriptions.iter().cloned().collect());
+        let result = arm
+            .resource_graph(&TenantId::new(&scope.tenant_id), &q)
+            .await?;
+        for row in result.rows {
+            if let Some(id) = row.get("id").and_then(Value::as_str).map(str::to_owned) {
+                out.push(resource(tenants, t, id, row));
+            }
         }
     }
     Ok(out)

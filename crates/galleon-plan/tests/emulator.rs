@@ -522,12 +522,13 @@ async fn the_fleet_plans_in_bulk_and_is_idempotent() {
             .filter(|(_, a)| *a != Action::NoOp)
             .collect::<Vec<_>>()
     );
-    // Lists, not one GET per resource: 6 lists of groups, 2 Resource Graph queries, 16 lists of
-    // the types each group holds, the gallery's images and role assignments, the versions: 27.
+    // Lists, not one GET per resource: 2 lists of subscriptions, 2 Resource Graph queries, 7
+    // lists of groups (one per visible subscription), 16 lists of the types each group holds,
+    // the gallery's images and role assignments, the versions: 30.
     let resources = workspace.resources().len();
     assert_eq!(resources, 56);
     assert!(
-        requests.len() <= 27,
+        requests.len() <= 30,
         "{} requests for {resources} resources: {:#?}",
         requests.len(),
         requests
@@ -540,4 +541,51 @@ async fn the_fleet_plans_in_bulk_and_is_idempotent() {
             || r.path
                 .ends_with("/providers/Microsoft.ResourceGraph/resources")
     }));
+}
+
+#[tokio::test]
+async fn an_owned_group_is_deleted_with_its_contents_unless_something_foreign_lives_there() {
+    let world = world(|_| {}).await;
+    let workspace = Workspace::load(&example_dir()).unwrap();
+    apply(&world, &plan_of(&world, &workspace).await).await;
+
+    // The consumer half leaves the workspace: its group and everything in it are deleted,
+    // the VM's OS disk (managed by the VM) included.
+    let (_dir, publisher_only) = edited(&["images.yaml", "tenants.yaml"], &[]);
+    let plan = plan_of(&world, &publisher_only).await;
+    let deleted: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| c.address.as_str())
+        .collect();
+    assert_eq!(deleted.len(), 6, "{deleted:?}");
+    assert!(deleted.contains(&"resource_group.app") && deleted.contains(&"vm.web"));
+    assert!(!plan.has_failed_checks(), "{:#?}", failed_checks(&plan));
+
+    // Someone keeps their own NSG in that group: deleting the group would take it along.
+    let tenant = TenantId::new(CONSUMER);
+    let theirs = format!("{RG_APP}/providers/Microsoft.Network/networkSecurityGroups/not-galleons");
+    world
+        .azure
+        .arm
+        .put(&tenant, &theirs, &json!({"location": "northeurope"}), &[])
+        .await
+        .unwrap();
+    let plan = plan_of(&world, &publisher_only).await;
+    let refused = plan
+        .preflight
+        .iter()
+        .find(|c| c.id == "resource-group-not-empty")
+        .expect("refused");
+    assert_eq!(refused.status, CheckStatus::Fail);
+    assert!(
+        refused.message.contains("not-galleons"),
+        "{}",
+        refused.message
+    );
+    assert!(
+        !plan.changes.iter().any(|c| c.arm_id == theirs),
+        "never planned for deletion"
+    );
 }
