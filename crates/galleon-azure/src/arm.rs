@@ -241,6 +241,15 @@ impl ArmClient {
     /// attached for hints), [`AzureError::LroFailed`] when the operation ends `Failed` or
     /// `Canceled`, and the transport, throttling, timeout and host errors.
     pub async fn send(&self, req: ArmRequest<'_>) -> Result<ArmResponse, AzureError> {
+        // Reads never carry other tenants' tokens: a read of another tenant's resource uses
+        // that tenant's own token as the primary one.
+        if !req.aux_tenants.is_empty() && (req.method == Method::GET || req.method == Method::HEAD)
+        {
+            return Err(AzureError::Config(format!(
+                "{} {}: auxiliary tenants are only sent on writes",
+                req.method, req.path
+            )));
+        }
         let query: Vec<(&str, &str)> = req.query.clone();
         let url = self.url_for(req.path, req.api_version, &query)?;
         let mut headers = HeaderMap::new();

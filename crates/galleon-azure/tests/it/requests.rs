@@ -322,3 +322,19 @@ async fn filtered_lists_send_their_query_and_page() {
         .unwrap();
     assert_eq!(items.len(), 2);
 }
+
+#[tokio::test]
+async fn reads_refuse_auxiliary_tenants() {
+    let stub = Stub::start(|_| None).await;
+    let client = stub_client(&stub);
+    let tenant = b();
+    let path = vm_path();
+    let aux = [a()];
+    let req = ArmRequest {
+        aux_tenants: &aux,
+        ..ArmRequest::new(Method::GET, &tenant, &path)
+    };
+    let err = client.send(req).await.unwrap_err();
+    assert!(err.to_string().contains("only sent on writes"), "{err}");
+    assert!(stub.seen().is_empty());
+}
