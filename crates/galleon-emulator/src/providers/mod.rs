@@ -17,6 +17,7 @@ pub mod network;
 pub mod network_routes;
 pub mod resources;
 pub mod rp;
+pub mod tags;
 pub mod template;
 
 /// Registers the providers beyond the ARM core (`Microsoft.Resources` resource groups/tags and
