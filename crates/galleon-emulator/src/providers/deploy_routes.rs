@@ -1,22 +1,24 @@
 //! `Microsoft.Resources/deployments` at resource-group scope, as `az vm create` uses them: the
-//! PUT validates and evaluates the template synchronously (400 `InvalidTemplate`), answers 201
-//! `Accepted` with `Azure-AsyncOperation` `.../deployments/{name}/operationStatuses/{id}`
-//! (status `Running`), and when the operation runs its resources go through the same handlers
-//! as direct calls, in `dependsOn` order, as the deploying principal with the auxiliary tokens
-//! of the PUT. A failure ends the operation `Failed` with `DeploymentFailed` wrapping the
-//! resource's error (arm-errors.md §0, §7; Azure/bicep#17206).
+//! PUT validates and evaluates the template synchronously (400 `InvalidTemplate`), runs its
+//! resources through the same handlers as direct calls, in `dependsOn` order, as the deploying
+//! principal with the PUT's auxiliary tokens, and answers 201 `Accepted` with
+//! `Azure-AsyncOperation` `.../deployments/{name}/operationStatuses/{id}` (status `Running`).
+//! When the operation completes it reveals the outcome: `Succeeded`, or `Failed` with
+//! `DeploymentFailed` wrapping the resource's error (arm-errors.md §0, §7; Azure/bicep#17206).
+//! Resources therefore exist slightly before the deployment reports them [R: ARM creates them
+//! while the deployment runs]; in exchange nothing evaluated (secure parameters) is persisted.
 
 use axum::http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::arm::context::{ArmRequest, Ctx, Principal, Reply};
+use crate::arm::context::{ArmRequest, Ctx, Reply};
 use crate::arm::errors::ArmError;
 use crate::arm::ids::ArmPath;
 use crate::arm::lro::{self, Begin, Completion};
 use crate::arm::rbac;
 use crate::arm::registry::{HookCtx, Registry, ResourceType};
 use crate::providers::glue;
-use crate::providers::template::{self, Scope};
+use crate::providers::template::{self, Planned, Scope};
 
 /// Deployments api-versions (specification/resources/resource-manager/Microsoft.Resources/
 /// deployments/stable/*); az 2.91 sends 2024-11-01.
@@ -183,14 +185,23 @@ fn put(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
     if let Some(r) = ctx.state.resource_mut(&req.path.raw) {
         r.body = stored.clone();
     }
-    let data = json!({
-        "deployment": req.path.raw,
-        "caller": ctx.caller,
-        "aux": ctx.aux,
-        "resources": planned.iter().map(|p| json!({
-            "id": p.id, "type": p.resource_type, "apiVersion": p.api_version, "body": p.body,
-        })).collect::<Vec<_>>(),
-    });
+    // The resources are created now, as the deploying principal with this request's auxiliary
+    // tokens; the operation reveals the outcome when it completes. Only ids and the error are
+    // kept in the operation, never the evaluated bodies (they may hold secure parameters).
+    let api_version = ctx.api_version.clone();
+    let mut outputs = Vec::new();
+    let mut failure = Value::Null;
+    for p in &planned {
+        match deploy_one(ctx, p) {
+            Ok(id) => outputs.push(id),
+            Err(e) => {
+                failure = e.to_error_object();
+                break;
+            }
+        }
+    }
+    ctx.api_version = api_version;
+    let data = json!({ "deployment": req.path.raw, "outputs": outputs, "error": failure });
     let op = lro::start(
         ctx,
         Begin {
@@ -221,91 +232,62 @@ fn template_hash(t: &Value) -> u64 {
     h.finish()
 }
 
-fn principal(v: &Value) -> Option<Principal> {
-    Some(Principal {
-        tenant: v["tenant"].as_str()?.to_owned(),
-        object_id: v["object_id"].as_str()?.to_owned(),
-        app_id: v["app_id"].as_str()?.to_owned(),
-    })
-}
-
-/// The completion hook: creates the resources, then finalises the deployment document.
+/// The completion hook: finalises the deployment document from the recorded outcome.
 fn run(hx: &mut HookCtx<'_>, _name: &str, data: &Value) -> Result<Option<Value>, ArmError> {
     let deployment = data["deployment"].as_str().unwrap_or_default().to_owned();
-    let caller = principal(&data["caller"])
-        .ok_or_else(|| ArmError::internal("deployment without caller"))?;
-    let aux: Vec<Principal> = data["aux"]
+    let outputs: Vec<String> = data["outputs"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(principal)
+        .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
-    let mut ctx = Ctx {
-        state: &mut *hx.state,
-        registry: hx.registry,
-        now: hx.now,
-        endpoint: hx.endpoint,
-        caller,
-        aux,
-        api_version: String::new(),
-        fail_next_operation: false,
-    };
-    let mut outputs = Vec::new();
-    let mut failure = None;
-    for r in data["resources"].as_array().into_iter().flatten() {
-        match deploy_one(&mut ctx, r) {
-            Ok(id) => {
-                // A deployment succeeds only once its resources have: their own operations end
-                // now (the deployment's duration stood for theirs), so whoever reads the VM
-                // after the deployment (as `az vm create` does) finds it provisioned.
-                for op in ctx.state.operations.values_mut() {
-                    if !op.is_done() && op.resource_id.eq_ignore_ascii_case(&id) {
-                        op.completes = hx.now;
-                    }
-                }
-                outputs.push(json!({ "id": id }));
-            }
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
+    // A deployment succeeds only once its resources have: their own operations end now (the
+    // deployment's duration stood for theirs), so whoever reads the VM after the deployment
+    // (as `az vm create` does) finds it provisioned.
+    for op in hx.state.operations.values_mut() {
+        if !op.is_done()
+            && outputs
+                .iter()
+                .any(|id| op.resource_id.eq_ignore_ascii_case(id))
+        {
+            op.completes = hx.now;
         }
     }
-    let state = ctx.state;
     let end = hx
         .now
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let Some(d) = state.resource_mut(&deployment) else {
+    let Some(d) = hx.state.resource_mut(&deployment) else {
         return Ok(None);
     };
-    d.body["properties"]["outputResources"] = json!(outputs);
+    d.body["properties"]["outputResources"] = json!(
+        outputs
+            .iter()
+            .map(|id| json!({ "id": id }))
+            .collect::<Vec<_>>()
+    );
     d.body["properties"]["timestamp"] = json!(end);
-    match failure {
-        None => {
-            d.body["properties"]["provisioningState"] = json!("Succeeded");
-            Ok(Some(d.body.clone()))
-        }
-        Some(e) => {
-            let err = ArmError::new(
-                StatusCode::BAD_REQUEST,
-                "DeploymentFailed",
-                "At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-deployment-operations for usage details.",
-            )
-            .with_target(deployment.clone())
-            .with_detail(e.to_error_object());
-            d.body["properties"]["provisioningState"] = json!("Failed");
-            d.body["properties"]["error"] = err.to_error_object();
-            Err(err)
-        }
+    if data["error"].is_null() {
+        d.body["properties"]["provisioningState"] = json!("Succeeded");
+        return Ok(Some(d.body.clone()));
     }
+    let err = ArmError::new(
+        StatusCode::BAD_REQUEST,
+        "DeploymentFailed",
+        "At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-deployment-operations for usage details.",
+    )
+    .with_target(deployment.clone())
+    .with_detail(data["error"].clone());
+    d.body["properties"]["provisioningState"] = json!("Failed");
+    d.body["properties"]["error"] = err.to_error_object();
+    Err(err)
 }
 
 /// One template resource through its type's handler, with the front door's RBAC and
 /// api-version checks (the registry call itself skips them).
-fn deploy_one(ctx: &mut Ctx<'_>, r: &Value) -> Result<String, ArmError> {
-    let id = r["id"].as_str().unwrap_or_default().to_owned();
-    let api = r["apiVersion"].as_str().unwrap_or_default().to_owned();
+fn deploy_one(ctx: &mut Ctx<'_>, r: &Planned) -> Result<String, ArmError> {
+    let id = r.id.clone();
+    let api = r.api_version.clone();
     let path = ArmPath::parse(&id).ok_or_else(|| {
         ArmError::bad_request(
             "InvalidTemplate",
@@ -340,7 +322,7 @@ fn deploy_one(ctx: &mut Ctx<'_>, r: &Value) -> Result<String, ArmError> {
         path,
         query: vec![("api-version".into(), api)],
         headers: HeaderMap::new(),
-        body: r["body"].clone(),
+        body: r.body.clone(),
     };
     ctx.registry.call(ctx, &req)?;
     Ok(id)

@@ -189,3 +189,31 @@ async fn validate_evaluates_without_creating() {
     );
     assert_eq!(ctx.get(&nic, &b).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn secure_parameters_are_never_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = TestContext::start_in(seed(), dir).await;
+    let (a, b) = (ctx.token_a().await, ctx.token_b().await);
+    let aux = format!("Bearer {a}");
+    let r = ctx
+        .call(
+            Method::PUT,
+            &dep("vm_deploy_3"),
+            Some(&b),
+            &[("x-ms-authorization-auxiliary", &aux)],
+            Some(az_vm_template(&version(RG_GOLDEN, "ubuntu"))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let state = ctx.admin(Method::GET, "/state", None).await;
+    assert_eq!(state.status, StatusCode::OK);
+    assert!(
+        !state.body.to_string().contains("Pa55w0rd!Pa55"),
+        "password visible in admin state"
+    );
+    ctx.wait(r.header("azure-asyncoperation"), &b).await;
+    let on_disk =
+        std::fs::read_to_string(ctx.dir.as_ref().unwrap().path().join("state.json")).unwrap();
+    assert!(!on_disk.contains("Pa55w0rd!Pa55"), "password persisted");
+}
