@@ -10,12 +10,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, stream};
-use galleon_azure::{ArmClient, ArmRequest, GraphQuery, Method, TenantId};
+use galleon_azure::{ArmClient, ArmRequest, Method, TenantId};
 use serde_json::Value;
 
 use crate::live::{LiveResource, LiveState, Owner, owner};
 use crate::lower::DesiredResource;
 use crate::{PlanError, ResourceKind};
+
+mod discover;
+mod external;
+
+use discover::{contents, discover, with_visible_subscriptions};
+pub use external::{ExternalImage, read_external};
 
 /// The types that live directly in a resource group, with their collection path segment.
 const TOP_LEVEL: [(ResourceKind, &str); 6] = [
@@ -253,109 +259,13 @@ pub async fn read_live(
 }
 
 /// The resource group level kind a desired resource is listed through.
-fn top_level_kind(kind: ResourceKind) -> ResourceKind {
+pub(super) fn top_level_kind(kind: ResourceKind) -> ResourceKind {
     match kind {
         ResourceKind::GalleryImage | ResourceKind::ImageVersion | ResourceKind::GalleryGrant => {
             ResourceKind::Gallery
         }
         other => other,
     }
-}
-
-/// Owned resources per tenant, through Resource Graph: (tenant, subscription, group, kind).
-async fn discover(
-    arm: &ArmClient,
-    workspace: &str,
-    tenants: &[TenantScope],
-) -> Result<Vec<(usize, String, String, ResourceKind)>, galleon_azure::AzureError> {
-    let query = format!(
-        "Resources | where tags['galleon-workspace'] == '{}' | project id, type, resourceGroup, subscriptionId",
-        workspace.replace('\'', "")
-    );
-    let mut out = Vec::new();
-    for (t, scope) in tenants.iter().enumerate() {
-        if scope.subscriptions.is_empty() {
-            continue;
-        }
-        let q = GraphQuery::new(query.clone(), scope.subscriptions.iter().cloned().collect());
-        let result = arm
-            .resource_graph(&TenantId::new(&scope.tenant_id), &q)
-            .await?;
-        for row in result.rows {
-            let Some(id) = row.get("id").and_then(Value::as_str) else {
-                continue;
-            };
-            let Some(kind) = crate::live::kind_of_id(id) else {
-                continue;
-            };
-            let (sub, rg) = sub_and_group(&id.to_ascii_lowercase());
-            out.push((t, sub, rg, top_level_kind(kind)));
-        }
-    }
-    Ok(out)
-}
-
-/// Adds to each tenant the subscriptions its identity can see (`GET /subscriptions`, one call
-/// per tenant). A tenant that cannot list keeps the subscriptions the workspace names.
-async fn with_visible_subscriptions(arm: &ArmClient, tenants: &[TenantScope]) -> Vec<TenantScope> {
-    let lists = futures::future::join_all(tenants.iter().map(|t| async move {
-        arm.list(&TenantId::new(&t.tenant_id), "/subscriptions")
-            .await
-    }))
-    .await;
-    tenants
-        .iter()
-        .zip(lists)
-        .map(|(t, listed)| {
-            let mut scope = t.clone();
-            match listed {
-                Ok(subs) => scope.subscriptions.extend(subs.iter().filter_map(|s| {
-                    let in_tenant = s
-                        .get("tenantId")
-                        .and_then(Value::as_str)
-                        .is_none_or(|id| id.eq_ignore_ascii_case(&t.tenant_id));
-                    let id = s.get("subscriptionId").and_then(Value::as_str);
-                    id.filter(|_| in_tenant).map(str::to_owned)
-                })),
-                Err(e) => tracing::warn!(tenant = %t.key, error = %e, "cannot list subscriptions"),
-            }
-            scope
-        })
-        .collect()
-}
-
-/// Every resource in the given groups, as Resource Graph rows (`id`, `type`, `managedBy`,
-/// `tags`). A disk managed by a VM reports it in `managedBy`.
-async fn contents(
-    arm: &ArmClient,
-    tenants: &[TenantScope],
-    groups: &BTreeSet<(usize, String, String)>,
-) -> Result<Vec<LiveResource>, galleon_azure::AzureError> {
-    let mut out = Vec::new();
-    for (t, scope) in tenants.iter().enumerate() {
-        let names: Vec<String> = groups
-            .iter()
-            .filter(|(gt, _, _)| *gt == t)
-            .map(|(_, _, rg)| format!("'{}'", rg.replace('\'', "")))
-            .collect();
-        if names.is_empty() {
-            continue;
-        }
-        let query = format!(
-            "Resources | where resourceGroup in~ ({}) | project id, type, managedBy, tags",
-            names.join(", ")
-        );
-        let q = GraphQuery::new(query, scope.subscriptions.iter().cloned().collect());
-        let result = arm
-            .resource_graph(&TenantId::new(&scope.tenant_id), &q)
-            .await?;
-        for row in result.rows {
-            if let Some(id) = row.get("id").and_then(Value::as_str).map(str::to_owned) {
-                out.push(resource(tenants, t, id, row));
-            }
-        }
-    }
-    Ok(out)
 }
 
 async fn list_all(
@@ -427,7 +337,12 @@ fn insert_all(
     out
 }
 
-fn resource(tenants: &[TenantScope], t: usize, arm_id: String, body: Value) -> LiveResource {
+pub(super) fn resource(
+    tenants: &[TenantScope],
+    t: usize,
+    arm_id: String,
+    body: Value,
+) -> LiveResource {
     LiveResource {
         arm_id,
         tenant: tenants[t].key.clone(),
@@ -437,7 +352,7 @@ fn resource(tenants: &[TenantScope], t: usize, arm_id: String, body: Value) -> L
 }
 
 /// Lower-cased subscription and resource group of a lower-cased id.
-fn sub_and_group(lower_id: &str) -> (String, String) {
+pub(super) fn sub_and_group(lower_id: &str) -> (String, String) {
     let parts: Vec<&str> = lower_id.trim_matches('/').split('/').collect();
     let after = |key: &str| {
         parts
@@ -450,69 +365,4 @@ fn sub_and_group(lower_id: &str) -> (String, String) {
         after("subscriptions").unwrap_or_default(),
         after("resourcegroups").unwrap_or_default(),
     )
-}
-
-/// A gallery image this workspace only references, to read in its own tenant.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ExternalImage {
-    /// Tenant key the image lives in (`image_tenant`, else the VM's).
-    pub tenant: String,
-    /// That tenant's id.
-    pub tenant_id: String,
-    /// The version or definition id the VM names.
-    pub arm_id: String,
-}
-
-/// Reads referenced gallery images (each version and its definition) with one GET each, in
-/// parallel: the app's own read of the image is the permission the VM write will need.
-pub async fn read_external(
-    arm: &ArmClient,
-    images: &[ExternalImage],
-    concurrency: usize,
-) -> (
-    Vec<LiveResource>,
-    BTreeMap<String, crate::preflight::ExternalRead>,
-) {
-    use crate::preflight::ExternalRead;
-    let mut ids: BTreeSet<ExternalImage> = BTreeSet::new();
-    for image in images {
-        ids.insert(image.clone());
-        if let Some(i) = image.arm_id.to_ascii_lowercase().find("/versions/") {
-            ids.insert(ExternalImage {
-                arm_id: image.arm_id[..i].to_owned(),
-                ..image.clone()
-            });
-        }
-    }
-    let results: Vec<_> = stream::iter(ids)
-        .map(|image| async move {
-            let tenant = TenantId::new(&image.tenant_id);
-            let result = arm.get_optional(&tenant, &image.arm_id).await;
-            (image, result)
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    let mut found = Vec::new();
-    let mut outcomes = BTreeMap::new();
-    for (image, result) in results {
-        let outcome = match result {
-            Ok(Some(resp)) => {
-                found.push(LiveResource {
-                    arm_id: image.arm_id.clone(),
-                    tenant: image.tenant.clone(),
-                    tenant_id: image.tenant_id.clone(),
-                    body: resp.body,
-                });
-                ExternalRead::Found
-            }
-            Ok(None) => ExternalRead::NotFound,
-            Err(e) => ExternalRead::Refused(match e.hint() {
-                Some(hint) => format!("{e}\nhint: {hint}"),
-                None => e.to_string(),
-            }),
-        };
-        outcomes.insert(image.arm_id.to_ascii_lowercase(), outcome);
-    }
-    (found, outcomes)
 }
