@@ -1,3 +1,5 @@
+//! Template evaluation: expressions, dependency order, and what is refused.
+
 use serde_json::json;
 
 use super::*;

@@ -1,3 +1,5 @@
+//! The blob engine's containers, uploads and lease state machine, without a server.
+
 use super::*;
 
 fn req(

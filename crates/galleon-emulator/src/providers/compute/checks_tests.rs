@@ -1,3 +1,5 @@
+//! Compute's VM checks against seeded image definitions and versions, without a server.
+
 use serde_json::{Value, json};
 
 use super::*;

@@ -1,3 +1,5 @@
+//! Gallery, image definition and version documents, sharing, and replication over time.
+
 use serde_json::json;
 
 use super::*;

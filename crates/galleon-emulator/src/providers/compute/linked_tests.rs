@@ -1,3 +1,5 @@
+//! Both LinkedAuthorizationFailed forms and what each linked reference requires.
+
 use std::collections::BTreeSet;
 
 use serde_json::json;

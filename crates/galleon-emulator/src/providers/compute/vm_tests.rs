@@ -1,3 +1,5 @@
+//! VM and disk documents: read-only fields, implicit OS disk, instance view.
+
 use serde_json::json;
 
 use super::*;

@@ -1,3 +1,5 @@
+//! The Resource Graph subset: rows, filters, projection, paging and refusals.
+
 use serde_json::json;
 
 use super::*;

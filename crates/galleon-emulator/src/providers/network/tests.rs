@@ -1,3 +1,5 @@
+//! Network documents, address assignment and reference validation, without a server.
+
 use serde_json::json;
 
 use super::*;
