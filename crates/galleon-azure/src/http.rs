@@ -224,6 +224,14 @@ impl HttpCore {
                         }
                     }
                 }
+                Err(source) if certificate_rejected(&source) => {
+                    // An untrusted or mismatched certificate does not heal by waiting.
+                    return Err(AzureError::Transport {
+                        method: call.method.to_string(),
+                        url: redacted,
+                        source,
+                    });
+                }
                 Err(source) => {
                     let outcome = if source.is_connect() {
                         Outcome::ConnectFailed
@@ -383,6 +391,11 @@ impl HttpCore {
         })?;
         Ok((request, principal))
     }
+}
+
+/// Whether TLS refused the server's certificate (rustls says "invalid peer certificate: ...").
+fn certificate_rejected(error: &reqwest::Error) -> bool {
+    chain(error).to_ascii_lowercase().contains("certificate")
 }
 
 /// An error and its causes, `a: b: c`, for log lines (uv's retry logging).

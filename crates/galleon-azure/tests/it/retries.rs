@@ -274,3 +274,41 @@ async fn a_silent_server_is_a_timeout_after_the_retries() {
     );
     assert_eq!(held.lock().unwrap().len(), 2, "one connection per attempt");
 }
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_at_once() {
+    let stub = Stub::start(|_| None).await;
+    let mut cloud = stub.cloud();
+    if let galleon_azure::Cloud::Custom(c) = &mut cloud {
+        // Trust another CA than the one that signed the stub's certificate.
+        c.ca_pem = Some(
+            rcgen::generate_simple_self_signed(vec!["other".to_string()])
+                .unwrap()
+                .cert
+                .pem(),
+        );
+    }
+    let client = ArmClient::new(
+        cloud,
+        ClientOptions {
+            retry: RetryConfig {
+                min_delay: Duration::from_secs(2),
+                ..fast_options().retry
+            },
+            ..fast_options()
+        },
+    )
+    .unwrap();
+    client
+        .configure_credentials(&[secret_spec(crate::TENANT_B)])
+        .unwrap();
+    let started = Instant::now();
+    let err = client.get(&b(), &rg()).await.unwrap_err();
+    assert!(matches!(err, AzureError::Transport { .. }), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "not retried: {:?}",
+        started.elapsed()
+    );
+    assert!(stub.seen().is_empty());
+}
