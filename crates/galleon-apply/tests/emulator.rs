@@ -75,14 +75,9 @@ impl Ctx {
     /// A second galleon process: its own client and lock context.
     async fn context(emu: &RunningEmulator) -> AzureContext {
         let endpoint = url::Url::parse(emu.endpoint()).unwrap();
-        let mut cloud = Cloud::discover(&endpoint, Some(emu.ca_pem()))
+        let cloud = Cloud::discover(&endpoint, Some(emu.ca_pem()))
             .await
             .expect("metadata");
-        // The emulator serves blobs path-style under its own endpoint but advertises Azure's
-        // storage suffix in its metadata; without the suffix the client goes path-style.
-        if let Cloud::Custom(custom) = &mut cloud {
-            custom.storage_suffix = None;
-        }
         let options = ClientOptions {
             retry: RetryConfig {
                 min_delay: Duration::from_millis(10),
