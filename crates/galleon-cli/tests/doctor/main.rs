@@ -358,3 +358,31 @@ async fn doctor_wrong_secret_fails_sign_in_and_is_never_printed() {
     // No token either: a JWT starts with eyJ.
     assert!(!all.contains("eyJ"), "{all}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_group_without_any_role_is_hidden_behind_a_403() {
+    // Contributor on rg-app only: ARM will not say whether rg-nope exists.
+    let run = json_run(
+        seed(),
+        with(green_args(), "--resource-group", Some("rg-nope")),
+    )
+    .await;
+    assert_eq!(
+        run.failures(),
+        [
+            "target.resource_group",
+            "target.vm_write",
+            "target.network_join",
+            "dry_run"
+        ]
+    );
+    let rg = run.check("target.resource_group");
+    assert_eq!(rg["azure"]["code"], "AuthorizationFailed");
+    assert!(
+        rg["fix"]
+            .as_str()
+            .unwrap()
+            .contains("grant the app a role on the resource group")
+    );
+    assert_eq!(run.check("dry_run")["azure"]["code"], "AuthorizationFailed");
+}

@@ -510,3 +510,51 @@ fn every_failure_is_reported_in_one_run() {
     // ARM checks the resource group before Compute looks at the image.
     assert_eq!(predicted(&r).1, "ResourceGroupNotFound");
 }
+
+#[test]
+fn unknown_subscription_found_by_the_group_read() {
+    // ARM's challenge named no tenant (step 2 skipped); the authenticated read of the group
+    // meets the unknown subscription.
+    struct NoChallenge(World);
+    impl galleon_doctor::Probe for NoChallenge {
+        async fn sign_in(
+            &self,
+            t: &galleon_azure::TenantId,
+        ) -> Result<galleon_doctor::SignedIn, galleon_doctor::Failure> {
+            self.0.sign_in(t).await
+        }
+        async fn subscription_tenant(
+            &self,
+            _: &str,
+        ) -> Result<Option<String>, galleon_doctor::Failure> {
+            Ok(None)
+        }
+        async fn get(
+            &self,
+            t: &galleon_azure::TenantId,
+            path: &str,
+            api: Option<&str>,
+            q: &[(&str, &str)],
+        ) -> Result<serde_json::Value, galleon_doctor::Failure> {
+            if path.contains(fake::TARGET_SUB) {
+                let msg = format!(
+                    "The subscription '{}' could not be found.",
+                    fake::TARGET_SUB
+                );
+                return Err(galleon_doctor::Failure::new(
+                    Some(404),
+                    "SubscriptionNotFound",
+                    msg,
+                ));
+            }
+            self.0.get(t, path, api, q).await
+        }
+    }
+    let r = crate::block_on(galleon_doctor::run(&setup(), &NoChallenge(World::green())));
+    assert_eq!(
+        r.check("target.subscription_tenant").unwrap().status,
+        Status::Skip
+    );
+    assert!(fix(&r, "target.resource_group").contains("does not exist in this cloud"));
+    assert_eq!(predicted(&r).1, "SubscriptionNotFound");
+}
