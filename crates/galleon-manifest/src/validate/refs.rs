@@ -63,6 +63,7 @@ pub fn check(sources: &Sources, resources: &[Resource], out: &mut Vec<Diagnostic
     }
     placement(resources, out);
     shared_nics(resources, out);
+    gallery_names(resources, out);
     for cycle in find_cycles(resources) {
         let first = &resources[cycle[0]];
         let path: Vec<String> = cycle
@@ -197,6 +198,41 @@ fn shared_nics(resources: &[Resource], out: &mut Vec<Diagnostic>) {
             );
         } else {
             users.insert(&v.nic.address, r);
+        }
+    }
+}
+
+/// Gallery names are unique per subscription, not per resource group: "The gallery name
+/// <name> is not unique within the subscription <id>. Please pick another gallery name"
+/// (troubleshooting-shared-images, arm-errors.md §5.3).
+fn gallery_names(resources: &[Resource], out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<(String, String), &Resource> = HashMap::new();
+    for r in resources
+        .iter()
+        .filter(|r| r.address.kind == crate::address::Kind::Gallery)
+    {
+        let key = (r.subscription.to_lowercase(), r.name.to_lowercase());
+        match seen.get(&key) {
+            // Same resource group too: already reported as the same ARM id.
+            Some(first) if !first.resource_group.eq_ignore_ascii_case(&r.resource_group) => {
+                out.push(
+                    Diagnostic::at(
+                        Code::DuplicateName,
+                        r.origin.file,
+                        r.origin.loc,
+                        format!(
+                            "{} and {} are both galleries named `{}` in subscription {}",
+                            first.address, r.address, r.name, r.subscription
+                        ),
+                    )
+                    .label("gallery name already used in this subscription")
+                    .help("gallery names are unique within a subscription, across resource groups"),
+                );
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(key, r);
+            }
         }
     }
 }
