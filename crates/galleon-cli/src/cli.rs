@@ -232,7 +232,22 @@ pub struct ApplyArgs {
     #[arg(long = "target", value_name = "ADDRESS")]
     pub targets: Vec<String>,
     #[command(flatten)]
+    pub concurrency: ConcurrencyArgs,
+    #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// How many resources apply works on at once. Most of a step is waiting for Azure's
+/// long-running operation, so the bound that matters is ARM's per-subscription write rate, which
+/// the client's rate limiter enforces; these caps only keep polling and memory in check.
+#[derive(Debug, Args)]
+pub struct ConcurrencyArgs {
+    /// Resources in progress at once, overall.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub parallelism: usize,
+    /// Resources in progress at once within one subscription.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub parallelism_per_subscription: usize,
 }
 
 /// Arguments of `galleon destroy`.
@@ -249,6 +264,8 @@ pub struct DestroyArgs {
     /// Machine-readable events on stdout.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub concurrency: ConcurrencyArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -13,7 +13,7 @@ use galleon_plan::{Plan, PlanOptions};
 use galleon_render::{TextOptions, render_text};
 
 use super::session::{Session, base_dir, report_error};
-use crate::cli::{ApplyArgs, DestroyArgs, GlobalArgs};
+use crate::cli::{ApplyArgs, ConcurrencyArgs, DestroyArgs, GlobalArgs};
 use crate::exit::ExitStatus;
 
 /// `galleon apply [PATH|PLANFILE]`.
@@ -64,6 +64,7 @@ pub fn run_apply(args: &ApplyArgs, global: &GlobalArgs) -> ExitStatus {
                     auto_approve: args.auto_approve,
                     lock_timeout: &args.lock_timeout,
                     json: args.json,
+                    concurrency: &args.concurrency,
                     global,
                 },
             )
@@ -96,6 +97,7 @@ pub fn run_destroy(args: &DestroyArgs, global: &GlobalArgs) -> ExitStatus {
                     auto_approve: args.auto_approve,
                     lock_timeout: &args.lock_timeout,
                     json: args.json,
+                    concurrency: &args.concurrency,
                     global,
                 },
             )
@@ -110,6 +112,7 @@ struct Exec<'a> {
     auto_approve: bool,
     lock_timeout: &'a str,
     json: bool,
+    concurrency: &'a ConcurrencyArgs,
     global: &'a GlobalArgs,
 }
 
@@ -154,6 +157,11 @@ async fn execute(
             ..LockOptions::default()
         },
         operation: exec.operation.into(),
+        exec: galleon_apply::ExecOptions {
+            max_parallel: exec.concurrency.parallelism.max(1),
+            max_per_subscription: exec.concurrency.parallelism_per_subscription.max(1),
+            ..galleon_apply::ExecOptions::default()
+        },
         ..ApplyOptions::default()
     };
     let view = if exec.json {
