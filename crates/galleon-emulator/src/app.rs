@@ -99,6 +99,9 @@ pub struct LogEntry {
     pub fault: Option<String>,
 }
 
+/// How many request log entries are kept.
+const MAX_LOG_ENTRIES: usize = 20_000;
+
 /// Marks a request whose LRO must fail (fault injection).
 #[derive(Debug, Clone, Copy)]
 pub struct FailOperation(pub bool);
@@ -254,11 +257,16 @@ async fn faults_and_log(
             .map(|p| p.0.clone()),
         fault: fault.map(str::to_owned),
     };
-    shared
+    let mut log = shared
         .log
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(entry);
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // A long sandbox session must not grow without bound: keep the most recent entries.
+    if log.len() >= MAX_LOG_ENTRIES {
+        log.drain(..MAX_LOG_ENTRIES / 10);
+    }
+    log.push(entry);
+    drop(log);
     response
 }
 
