@@ -6,10 +6,13 @@
 //! `az cloud register --endpoint-resource-manager` does: `GET {endpoint}/metadata/endpoints?
 //! api-version=2022-09-01` (official-clients.md (iii)).
 
+use std::time::Duration;
+
 use serde::Deserialize;
 use url::Url;
 
 use crate::error::AzureError;
+use crate::retry::{self, Decision, Outcome, RetryConfig, RetryReason};
 
 /// Scope of storage data-plane tokens in every cloud (the blob lease lock uses it).
 pub const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
@@ -177,27 +180,35 @@ impl Cloud {
         ));
         meta.set_query(Some("api-version=2022-09-01"));
         let redacted = crate::error::redact_url(&meta);
-        let resp = client
-            .get(meta)
-            .send()
-            .await
-            .map_err(|source| AzureError::Transport {
-                method: "GET".into(),
-                url: redacted.clone(),
-                source,
-            })?;
-        let status = resp.status();
-        let body = resp.bytes().await.map_err(|source| AzureError::Transport {
-            method: "GET".into(),
-            url: redacted.clone(),
-            source,
-        })?;
-        if !status.is_success() {
-            return Err(AzureError::InvalidResponse {
-                url: redacted,
-                detail: format!("status {status}"),
-            });
-        }
+        // The first request of every run: a throttled or briefly failing endpoint must not end
+        // the run, so it follows the same retry policy as ARM calls (a GET is idempotent).
+        let config = RetryConfig::default();
+        let mut backoff = config.backoff();
+        let (mut attempts, mut waited) = (0u32, Duration::ZERO);
+        let body = loop {
+            attempts += 1;
+            let (outcome, server_wait, result) = fetch_metadata(&client, &meta, &redacted).await;
+            // Floored like every other wait: a repeated `Retry-After: 0` must not spin.
+            let server_wait = server_wait.map(|w| w.max(config.min_delay));
+            let step = backoff.next().unwrap_or(config.max_delay);
+            let wait = match outcome.map(|o| retry::decide(o, true, true)) {
+                Some(Decision::Retry(reason))
+                    if reason == RetryReason::Throttled || attempts < config.max_attempts =>
+                {
+                    retry::next_wait(reason, server_wait, step, waited, config.total_cap)
+                }
+                _ => None,
+            };
+            match (result, wait) {
+                (Ok(body), _) => break body,
+                (Err(e), None) => return Err(e),
+                (Err(e), Some(wait)) => {
+                    tracing::info!(url = %redacted, error = %e, ?wait, "retrying cloud metadata");
+                    waited += wait;
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        };
         Cloud::from_metadata(endpoint, &body, ca_pem).map_err(|detail| {
             AzureError::InvalidResponse {
                 url: redacted,
@@ -313,6 +324,56 @@ impl Cloud {
                 .filter(|s| !s.is_empty()),
             ca_pem: ca_pem.map(str::to_string),
         })))
+    }
+}
+
+/// One attempt at the metadata document: the outcome for the retry policy, the server's
+/// requested wait, and the body or the error to report if no retry follows.
+async fn fetch_metadata(
+    client: &reqwest::Client,
+    meta: &Url,
+    redacted: &str,
+) -> (
+    Option<Outcome<'static>>,
+    Option<Duration>,
+    Result<Vec<u8>, AzureError>,
+) {
+    let transport = |source| AzureError::Transport {
+        method: "GET".into(),
+        url: redacted.to_owned(),
+        source,
+    };
+    let resp = match client.get(meta.clone()).send().await {
+        Ok(resp) => resp,
+        Err(e) => {
+            // An untrusted certificate will not become trusted by waiting: fail at once.
+            let outcome = if crate::http::certificate_rejected(&e) {
+                None
+            } else if e.is_connect() {
+                Some(Outcome::ConnectFailed)
+            } else {
+                Some(Outcome::SendFailed)
+            };
+            return (outcome, None, Err(transport(e)));
+        }
+    };
+    let status = resp.status();
+    let server_wait = retry::retry_after(resp.headers());
+    let outcome = Some(Outcome::Status {
+        status: status.as_u16(),
+        code: None,
+    });
+    match resp.bytes().await {
+        Err(e) => (Some(Outcome::SendFailed), None, Err(transport(e))),
+        Ok(_) if !status.is_success() => (
+            outcome,
+            server_wait,
+            Err(AzureError::InvalidResponse {
+                url: redacted.to_owned(),
+                detail: format!("status {status}"),
+            }),
+        ),
+        Ok(body) => (outcome, None, Ok(body.to_vec())),
     }
 }
 

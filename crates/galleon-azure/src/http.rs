@@ -394,7 +394,7 @@ impl HttpCore {
 }
 
 /// Whether TLS refused the server's certificate (rustls says "invalid peer certificate: ...").
-fn certificate_rejected(error: &reqwest::Error) -> bool {
+pub(crate) fn certificate_rejected(error: &reqwest::Error) -> bool {
     chain(error).to_ascii_lowercase().contains("certificate")
 }
 

@@ -402,3 +402,22 @@ async fn discovery_refuses_plain_http() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn cloud_discovery_rides_out_a_throttled_or_failing_endpoint() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let n = calls.clone();
+    let stub = Stub::start(move |s| {
+        (s.path == "/metadata/endpoints").then(|| match n.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::json(429, json!({"error": {"code": "TooManyRequests", "message": "slow down"}})).header("retry-after", "0"),
+            1 => Reply::json(503, json!({"error": {"code": "ServiceUnavailable", "message": "x"}})),
+            _ => Reply::json(200, json!({"name": "Stubby", "authentication": {"loginEndpoint": "https://127.0.0.1:1", "audiences": ["https://management.core.windows.net/"]}, "suffixes": {}})),
+        })
+    })
+    .await;
+    let cloud = Cloud::discover(&stub.endpoint, Some(&stub.ca_pem))
+        .await
+        .unwrap();
+    assert_eq!(cloud.name(), "Stubby");
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+}
