@@ -22,23 +22,22 @@ pub(super) async fn sign_in<P: Probe>(setup: &Setup, probe: &P, facts: &mut Fact
         facts.image_principal = who;
         // Without a token for the image's tenant, az sends no usable auxiliary token and ARM
         // answers variant B (arm-errors.md §1.2, decision table row 10).
-        out.push(check.predicting(
-            403,
-            "LinkedAuthorizationFailed",
-            text::linked_tenant(
-                setup.image.linked_action(),
-                &setup.vm_id(),
-                &setup.target_tenant,
-                &setup.image.subscription,
-            ),
-        ));
+        out.push(if check.status == crate::Status::Fail {
+            check.predicting(
+                403,
+                "LinkedAuthorizationFailed",
+                text::linked_tenant(
+                    setup.image.linked_action(),
+                    &setup.vm_id(),
+                    &setup.target_tenant,
+                    &setup.image.subscription,
+                ),
+            )
+        } else {
+            check
+        });
     } else {
         facts.image_principal = who;
-    }
-    for c in &mut out {
-        if c.status == crate::Status::Pass {
-            c.predicted = None;
-        }
     }
     out
 }
