@@ -20,4 +20,5 @@ pub mod validate;
 
 pub use address::{Address, AddressError, Kind};
 pub use resolve::{Resource, Spec, Workspace};
+pub mod reference;
 pub mod schema;

@@ -196,7 +196,30 @@ pub(crate) fn security(
             )
             .label("needs a Generation 2 image"),
         );
+    } else if st == VmSecurityType::ConfidentialVm && !is_confidential_size(&vm.size.value) {
+        out.push(
+            Diagnostic::at(
+                Code::SecurityTypeMismatch,
+                file,
+                vm.size.loc,
+                format!(
+                    "VM `{key}` is a Confidential VM, but size `{}` is not a confidential size",
+                    vm.size.value
+                ),
+            )
+            .label("not a confidential VM size")
+            .help("use a DCasv5/DCadsv5/ECasv5/ECadsv5 (or v6) size, e.g. Standard_DC2as_v5"),
+        );
     }
+}
+
+/// Confidential VM sizes: the DC/EC `a`/`e` series, v5 and v6
+/// (learn.microsoft.com/azure/confidential-computing/confidential-vm-overview, "Sizes").
+pub fn is_confidential_size(size: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)^Standard_(DC|EC)[0-9]+[ae]d?s_v[56]$").expect("static regex")
+    });
+    RE.is_match(size)
 }
 
 pub(crate) fn size(
@@ -261,6 +284,15 @@ mod tests {
             I::TrustedLaunchAndConfidentialVmSupported,
             V::ConfidentialVm
         ));
+    }
+
+    #[test]
+    fn confidential_sizes() {
+        assert!(is_confidential_size("Standard_DC2as_v5"));
+        assert!(is_confidential_size("Standard_EC4ads_v5"));
+        assert!(is_confidential_size("Standard_DC8es_v6"));
+        assert!(!is_confidential_size("Standard_D2s_v5"));
+        assert!(!is_confidential_size("Standard_DC2s_v3"));
     }
 
     #[test]
