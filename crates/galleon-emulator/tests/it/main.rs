@@ -3,11 +3,13 @@
 
 mod common;
 
+mod admin;
 mod arm_auth;
 mod binary;
 mod framework;
 mod identity;
 mod resource_groups;
+mod roles;
 
 // Compute, Network, Resource Graph, deployments and blob (second engineer).
 mod blob;
