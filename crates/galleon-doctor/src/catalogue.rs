@@ -88,7 +88,7 @@ mod entries;
 
 /// Every row.
 pub fn entries() -> &'static [Entry] {
-    entries::ENTRIES
+    &entries::ENTRIES
 }
 
 /// The row for Azure's `code` and `message`, the most specific first.
