@@ -51,8 +51,9 @@ Exit status: 0 when valid, 1 with every problem printed to stderr (or in the JSO
   galleon schema > schemas/galleon.schema.json
 
 Reference it from a manifest's first line:
-  # yaml-language-server: $schema=../../schemas/galleon.schema.json")]
-    Schema,
+  # yaml-language-server: $schema=../../schemas/galleon.schema.json
+  galleon schema --markdown > docs/manifest.md   # the manifest reference")]
+    Schema(SchemaArgs),
     /// Print the dependency graph of a workspace as DOT or Mermaid.
     #[command(after_help = "Examples:
   galleon graph examples/cross-tenant | dot -Tsvg > graph.svg
@@ -117,6 +118,14 @@ Only do this when no apply is running: it lets a second apply start.")]
     #[command(after_help = "Examples:
   galleon man > galleon.1 && man ./galleon.1")]
     Man,
+}
+
+/// Arguments of `galleon schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Print the manifest reference (Markdown, as in docs/manifest.md) instead of the schema.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 /// A workspace path.

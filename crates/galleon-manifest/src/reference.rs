@@ -52,7 +52,11 @@ fn table(out: &mut String, object: &Value) {
                 out,
                 "| `{field}` | {} | {} | {} |",
                 type_of(spec),
-                if required.contains(&field.as_str()) { "yes" } else { "" },
+                if required.contains(&field.as_str()) {
+                    "yes"
+                } else {
+                    ""
+                },
                 one_line(spec["description"].as_str().unwrap_or("")).replace('|', "\\|"),
             );
         }
@@ -80,7 +84,11 @@ fn type_of(spec: &Value) -> String {
     }
     let types: Vec<&str> = match &spec["type"] {
         Value::String(t) => vec![t.as_str()],
-        Value::Array(ts) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect(),
+        Value::Array(ts) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect(),
         _ => Vec::new(),
     };
     match types.first().copied() {
@@ -95,7 +103,12 @@ fn type_of(spec: &Value) -> String {
 
 fn enum_values(spec: &Value) -> Option<Vec<String>> {
     if let Some(values) = spec["enum"].as_array() {
-        return Some(values.iter().map(|v| format!("`{}`", v.as_str().unwrap_or_default())).collect());
+        return Some(
+            values
+                .iter()
+                .map(|v| format!("`{}`", v.as_str().unwrap_or_default()))
+                .collect(),
+        );
     }
     // schemars writes documented unit variants as `oneOf` of `const`s.
     let variants = spec["oneOf"].as_array()?;

@@ -23,7 +23,10 @@ fn every_section_and_definition_is_documented() {
     let page = galleon_manifest::reference::markdown();
     let schema = galleon_manifest::schema::json_schema();
     for section in schema["properties"].as_object().unwrap().keys() {
-        assert!(page.contains(&format!("| `{section}` |")), "{section} missing");
+        assert!(
+            page.contains(&format!("| `{section}` |")),
+            "{section} missing"
+        );
     }
     for name in schema["definitions"].as_object().unwrap().keys() {
         assert!(page.contains(&format!("\n## {name}\n")), "{name} missing");

@@ -20,7 +20,7 @@ use crate::exit::ExitStatus;
 pub fn run(command: Command, global: &GlobalArgs) -> ExitStatus {
     match command {
         Command::Validate(args) => validate::run(&args, global),
-        Command::Schema => schema::run(),
+        Command::Schema(args) => schema::run(args.markdown),
         Command::Graph(args) => graph::run(&args, global),
         Command::Doctor(args) => doctor::run(&args, global),
         Command::Plan(args) => plan::run(&args, global),
