@@ -150,10 +150,14 @@ pub(super) fn lease_op(
                     Some(e) => (e - now).max(0) / 1000,
                     None => i64::MAX,
                 };
+                // "Lease Blob": without a break period a fixed lease breaks when its remaining
+                // time elapses and an infinite lease breaks immediately; a given period (0-60)
+                // never extends the lease.
+                let default = if remaining == i64::MAX { 0 } else { remaining };
                 let period: i64 = req
                     .header("x-ms-lease-break-period")
                     .and_then(|p| p.parse().ok())
-                    .unwrap_or(remaining.min(60))
+                    .unwrap_or(default)
                     .min(remaining);
                 let l = b.lease.as_mut().expect("has a lease");
                 if l.broken_at_ms.is_none() {

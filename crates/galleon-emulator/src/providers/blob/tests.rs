@@ -221,3 +221,29 @@ fn missing_things_and_headers() {
         Some("LeaseNotPresentWithLeaseOperation")
     );
 }
+
+#[test]
+fn break_without_a_period_ends_an_infinite_lease_now_and_a_fixed_one_at_its_end() {
+    let mut s = setup();
+    acquire(&mut s, "a", "-1", 0);
+    let brk = |s: &mut BlobStore, now| {
+        handle(
+            s,
+            &req(
+                "PUT",
+                Some("ws.lock"),
+                &[("comp", "lease")],
+                &[("x-ms-lease-action", "break")],
+            ),
+            now,
+        )
+    };
+    assert_eq!(brk(&mut s, 0).header("x-ms-lease-time"), Some("0"));
+    assert_eq!(acquire(&mut s, "b", "30", 0).status, 201);
+    assert_eq!(brk(&mut s, 10_000).header("x-ms-lease-time"), Some("20"));
+    assert_eq!(
+        acquire(&mut s, "c", "30", 15_000).error_code(),
+        Some("LeaseIsBreakingAndCannotBeAcquired")
+    );
+    assert_eq!(acquire(&mut s, "c", "30", 30_000).status, 201);
+}
