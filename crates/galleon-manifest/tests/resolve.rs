@@ -255,3 +255,44 @@ fn same_tenant_external_image_has_no_image_tenant() {
     let ws = Workspace::load(dir.path()).unwrap_or_else(|d| panic!("{d}"));
     assert!(ws.resource(&addr("vm.web")).unwrap().image_tenant.is_none());
 }
+
+#[test]
+fn latest_only_counts_regions_of_versions_not_excluded() {
+    let fleet = std::fs::read_to_string("../../examples/fleet/fleet.yaml").unwrap();
+    // 1.1.0 (the only version left for latest) no longer replicates to northeurope.
+    let text = fleet
+        .replacen(
+            "          \"1.0.0\":\n",
+            "          \"1.0.0\":\n            exclude_from_latest: true\n",
+            1,
+        )
+        .replace(
+            "worker-base-next\n            target_regions:\n              - { region: westeurope, replicas: 2 }\n              - { region: northeurope, replicas: 2 }",
+            "worker-base-next\n            target_regions:\n              - { region: westeurope, replicas: 2 }",
+        );
+    assert_ne!(text, fleet);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fleet.yaml"), &text).unwrap();
+    // central (westeurope, latest) is fine; south (northeurope) pins 1.1.0 and now fails too.
+    let diags = Workspace::load(dir.path()).unwrap_err();
+    let msgs: Vec<&str> = diags.items().iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(msgs.len(), 1, "{diags}");
+    assert!(
+        msgs[0].contains("VM `south` is in `northeurope`"),
+        "{diags}"
+    );
+
+    // Move central to northeurope: latest resolves to 1.1.0 only, which is not there.
+    let text = text.replace(
+        "rg-fleet-central\n    location: westeurope",
+        "rg-fleet-central\n    location: northeurope",
+    );
+    std::fs::write(dir.path().join("fleet.yaml"), &text).unwrap();
+    let diags = Workspace::load(dir.path()).unwrap_err();
+    assert!(
+        diags.items().iter().any(|d| d
+            .message
+            .contains("VM `central` is in `northeurope` but `fleet/worker/latest`")),
+        "{diags}"
+    );
+}
