@@ -6,5 +6,6 @@
 
 mod apply;
 mod context;
+mod gitops;
 mod plan;
 mod readme;
