@@ -215,6 +215,19 @@ fn route(
     }
     let is_post = parts.method == Method::POST;
     let path = if is_post { path.into_action() } else { path };
+    if path.types.is_empty() && path.subscription.is_some() && path.scope.matches('/').count() == 2
+    {
+        // `GET .../providers/{ns}` and `POST .../providers/{ns}/register`: every provider the
+        // emulator implements is registered in every subscription.
+        let registering = matches!(path.action.as_deref(), Some("register"));
+        if parts.method == Method::GET || registering {
+            return Ok(Reply::ok(crate::providers::resources::provider_body(
+                ctx,
+                &path.scope,
+                &namespace,
+            )));
+        }
+    }
     let type_path = path.type_path();
     let rt = *ctx.registry.find(&namespace, &type_path).ok_or_else(|| {
         ArmError::invalid_resource_type(&namespace, &path.types.join("/"), &ctx.api_version)

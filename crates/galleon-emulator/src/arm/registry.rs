@@ -217,6 +217,11 @@ impl Registry {
             .any(|t| t.namespace.eq_ignore_ascii_case(namespace))
     }
 
+    /// Every registered type (for provider metadata).
+    pub fn types(&self) -> &[ResourceType] {
+        &self.types
+    }
+
     /// The completion hook of a namespace.
     pub fn hook(&self, namespace: &str) -> Option<Hook> {
         self.hooks.get(&namespace.to_ascii_lowercase()).copied()

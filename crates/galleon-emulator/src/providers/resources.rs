@@ -96,7 +96,56 @@ pub fn register(r: &mut Registry) {
             ..ResourceType::new("Microsoft.Resources", type_path, API_VERSIONS)
         });
     }
+    r.register(ResourceType {
+        list: Some(list_providers),
+        rbac: Rbac::Handler,
+        needs_resource_group: false,
+        ..ResourceType::new(
+            "Microsoft.Resources",
+            "subscriptions/providers",
+            API_VERSIONS,
+        )
+    });
     crate::providers::tags::register(r);
+}
+
+/// A resource provider registration document (Providers_Get in resources.json), listing the
+/// types and api-versions the emulator implements for the namespace.
+pub fn provider_body(ctx: &Ctx<'_>, subscription_scope: &str, namespace: &str) -> Value {
+    let mut canonical = namespace.to_owned();
+    let types: Vec<Value> = ctx
+        .registry
+        .types()
+        .iter()
+        .filter(|t| t.namespace.eq_ignore_ascii_case(namespace) && !t.type_path.is_empty())
+        .map(|t| {
+            canonical = t.namespace.to_owned();
+            json!({"resourceType": t.type_path, "locations": [], "apiVersions": t.api_versions})
+        })
+        .collect();
+    json!({
+        "id": format!("{subscription_scope}/providers/{canonical}"),
+        "namespace": canonical,
+        "registrationState": "Registered",
+        "registrationPolicy": "RegistrationRequired",
+        "resourceTypes": types,
+    })
+}
+
+/// `GET /subscriptions/{s}/providers`.
+fn list_providers(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
+    let scope = format!(
+        "/subscriptions/{}",
+        req.path.subscription.as_deref().unwrap_or_default()
+    );
+    let mut namespaces: Vec<&str> = ctx.registry.types().iter().map(|t| t.namespace).collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    let items = namespaces
+        .into_iter()
+        .map(|ns| provider_body(ctx, &scope, ns))
+        .collect();
+    Ok(generic::page(ctx, req, items))
 }
 
 fn subscription_body(s: &crate::state::Subscription) -> Value {

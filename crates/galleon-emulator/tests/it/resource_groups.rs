@@ -289,3 +289,49 @@ async fn generic_resource_lists_existence_checks_and_tenants() {
         "publisher.onmicrosoft.com"
     );
 }
+
+#[tokio::test]
+async fn provider_registrations() {
+    let t = TestContext::start(scenario()).await;
+    let tok = t.token_a().await;
+    let p = t
+        .get(
+            &format!(
+                "/subscriptions/{SUB_A}/providers/microsoft.authorization?api-version=2021-04-01"
+            ),
+            &tok,
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert_eq!(p.body["namespace"], "Microsoft.Authorization");
+    assert_eq!(p.body["registrationState"], "Registered");
+    assert!(
+        p.body["resourceTypes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["resourceType"] == "roleAssignments")
+    );
+    let r = t.call(Method::POST, &format!("/subscriptions/{SUB_A}/providers/Microsoft.Authorization/register?api-version=2021-04-01"), Some(&tok), &[], None).await;
+    assert_eq!(r.body["registrationState"], "Registered");
+    let all = t
+        .get(
+            &format!("/subscriptions/{SUB_A}/providers?api-version=2021-04-01"),
+            &tok,
+        )
+        .await;
+    assert!(
+        all.body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["namespace"] == "Microsoft.Resources")
+    );
+    let unknown = t
+        .get(
+            &format!("/subscriptions/{SUB_A}/providers/Microsoft.Nope?api-version=2021-04-01"),
+            &tok,
+        )
+        .await;
+    assert_eq!(unknown.code(), "InvalidResourceNamespace");
+}
