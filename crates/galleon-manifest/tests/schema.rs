@@ -40,6 +40,11 @@ fn schema_is_draft07_and_documents_fields() {
     assert!(text.contains("Never the secret itself"));
 }
 
+/// A GitHub Actions workflow shipped among the examples is YAML but not a manifest.
+fn is_workflow(text: &str) -> bool {
+    text.lines().any(|l| l.starts_with("jobs:"))
+}
+
 #[test]
 fn every_example_validates_and_declares_the_schema() {
     let mut count = 0;
@@ -48,10 +53,15 @@ fn every_example_validates_and_declares_the_schema() {
         if !dir.is_dir() {
             continue;
         }
+        let mut manifests = 0;
         for f in std::fs::read_dir(&dir).unwrap() {
             let f = f.unwrap().path();
             if matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
                 let text = std::fs::read_to_string(&f).unwrap();
+                if is_workflow(&text) {
+                    continue;
+                }
+                manifests += 1;
                 assert!(
                     text.starts_with(
                         "# yaml-language-server: $schema=../../schemas/galleon.schema.json\n"
@@ -60,6 +70,9 @@ fn every_example_validates_and_declares_the_schema() {
                     f.display()
                 );
             }
+        }
+        if manifests == 0 {
+            continue;
         }
         let ws =
             Workspace::load(Path::new(&dir)).unwrap_or_else(|d| panic!("{}:\n{d}", dir.display()));
