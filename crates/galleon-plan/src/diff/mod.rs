@@ -72,7 +72,10 @@ pub fn diff_with(rules: &Rules, desired: Option<&Value>, live: Option<&Value>) -
         (Some(desired), Some(live)) => {
             let after = cmp.strip_read_only(desired);
             let before = cmp.project(&after, live);
-            let attribute_changes = cmp.changes(&after, live);
+            let mut attribute_changes = cmp.changes(&after, live);
+            if let Some(change) = failed_provisioning(live) {
+                attribute_changes.push(change);
+            }
             let mut replace_reasons: Vec<String> = attribute_changes
                 .iter()
                 .filter(|c| c.forces_replacement)
@@ -95,6 +98,25 @@ pub fn diff_with(rules: &Rules, desired: Option<&Value>, live: Option<&Value>) -
             }
         }
     }
+}
+
+/// A resource whose last write ended `Failed` or `Canceled` holds the desired fields but is not
+/// what was asked for (a VM that never booted, a vnet half-made): it must be written again, or
+/// galleon would call a broken resource up to date and never retry it. ARM's provisioning
+/// states: only Succeeded, Failed and Canceled are terminal, no value means Succeeded
+/// (azure-resource-manager-rpc `v1.0/Addendum.md#provisioningstate-property`; arm-protocol.md).
+/// A PUT of the same body is how ARM clients retry provisioning.
+fn failed_provisioning(live: &Value) -> Option<AttributeChange> {
+    let state = live["properties"]["provisioningState"].as_str()?;
+    (state.eq_ignore_ascii_case("failed") || state.eq_ignore_ascii_case("canceled")).then(|| {
+        AttributeChange {
+            path: "properties.provisioningState".to_owned(),
+            before: Value::String(state.to_owned()),
+            after: Value::String("Succeeded".to_owned()),
+            forces_replacement: false,
+            sensitive: false,
+        }
+    })
 }
 
 #[cfg(test)]

@@ -443,3 +443,22 @@ fn a_zone_added_by_hand_to_a_zoneless_vm_forces_replacement() {
     assert_eq!(d.action, Action::Replace);
     assert_eq!(d.replace_reasons, ["zones"]);
 }
+
+#[test]
+fn a_resource_whose_provisioning_failed_is_written_again() {
+    for state in ["Failed", "Canceled"] {
+        let mut live = live_vm();
+        live["properties"]["provisioningState"] = json!(state);
+        let d = diff(ResourceKind::Vm, Some(&desired_vm()), Some(&live));
+        assert_eq!(d.action, Action::Update, "{state}");
+        assert_eq!(paths(&d), ["properties.provisioningState"]);
+        assert_eq!(d.attribute_changes[0].before, json!(state));
+    }
+    // Still in progress (another writer's operation) is not a reason to write.
+    let mut live = live_vm();
+    live["properties"]["provisioningState"] = json!("Creating");
+    assert_eq!(
+        diff(ResourceKind::Vm, Some(&desired_vm()), Some(&live)).action,
+        Action::NoOp
+    );
+}

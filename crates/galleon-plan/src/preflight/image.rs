@@ -310,7 +310,9 @@ fn exists(input: &PreflightInput<'_>, vm: &Resource, v: &Target, check: &Check<'
                 v.label, vm.address
             )),
         ),
-        (Some(_), _, Some(s)) if !s.eq_ignore_ascii_case("Succeeded") => check(
+        // A failed version this plan declares is written again before the VM (the diff plans
+        // a failed resource as an update); only someone else's failed version is final.
+        (Some(_), false, Some(s)) if !s.eq_ignore_ascii_case("Succeeded") => check(
             "image-version-exists",
             CheckStatus::Fail,
             format!("image version {} is {s}", v.label),
