@@ -172,6 +172,9 @@ impl Plan {
 }
 
 #[cfg(test)]
+mod fuzz;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixtures;
