@@ -150,11 +150,10 @@ pub fn authenticate(
     verify_token(signer, token, now, &ARM_AUDIENCES)
         .map(|(p, _)| p)
         .map_err(|problem| {
-            with_challenge(
-                primary_error(problem),
-                sub_tenant,
-                "The access token is invalid.",
-            )
+            // The challenge repeats the reason (quotes would break the header's quoting).
+            let err = primary_error(problem);
+            let description = err.message.replace('"', "'");
+            with_challenge(err, sub_tenant, &description)
         })
 }
 

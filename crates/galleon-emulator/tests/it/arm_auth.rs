@@ -84,6 +84,12 @@ async fn expired_token_after_clock_advance() {
         a.message()
     );
     assert!(a.message().contains("' is earlier than current UTC time '"));
+    assert!(
+        a.header("www-authenticate")
+            .contains("error_description=\"The access token expiry UTC time"),
+        "{}",
+        a.header("www-authenticate")
+    );
 }
 
 #[tokio::test]
