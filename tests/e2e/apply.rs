@@ -60,6 +60,16 @@ fn seed_scenario_from_scratch_then_second_apply_is_a_no_op() {
     let again = ctx.run(&["apply", "--auto-approve"]).expect(0);
     assert!(again.stdout().contains("No changes."), "{}", again.stdout());
     assert_eq!(writes(&ctx), before, "a second apply wrote to Azure");
+
+    // Destroy leaves nothing owned and everything unowned (the image source and its group).
+    ctx.run(&["destroy", "--auto-approve"]).expect(0);
+    let left = ctx.resources();
+    assert!(
+        !left.iter().any(|r| r["tags"]["galleon-workspace"] == "cross-tenant"),
+        "{left:?}"
+    );
+    assert!(ctx.resource("/images/ubuntu-2204-base").is_some());
+    ctx.run(&["plan", "--detailed-exitcode"]).expect(2);
 }
 
 #[test]
