@@ -461,6 +461,32 @@ async fn direct_shared_gallery_images_need_no_auxiliary_token() {
     body["properties"]["storageProfile"]["imageReference"] = json!({"sharedGalleryImageId": format!("/SharedGalleries/{SUB_A}-DIRECT/Images/ubuntu/Versions/1.0.0")});
     let r = ctx.put(&vm_path("direct"), &b, body.clone()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // The consumer sees the shared proxies under its own subscription.
+    let shared = format!(
+        "/subscriptions/{SUB_B}/providers/Microsoft.Compute/locations/northeurope/sharedGalleries/{SUB_A}-DIRECT"
+    );
+    let v = ctx
+        .get(
+            &format!("{shared}/images/ubuntu/versions/1.0.0?{GALLERY_API}"),
+            &b,
+        )
+        .await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+    assert_eq!(
+        v.body["identifier"]["uniqueId"],
+        format!("/SharedGalleries/{SUB_A}-DIRECT/Images/ubuntu/Versions/1.0.0")
+    );
+    let images = ctx.get(&format!("{shared}/images?{GALLERY_API}"), &b).await;
+    assert_eq!(
+        images.body["value"][0]["properties"]["hyperVGeneration"], "V2",
+        "{}",
+        images.body
+    );
+    let hidden = shared.replace("-DIRECT", "-GOLDEN");
+    assert_eq!(
+        ctx.get(&format!("{hidden}?{GALLERY_API}"), &b).await.status,
+        StatusCode::NOT_FOUND
+    );
     // A unique name that is not shared with this subscription is simply not found.
     let nic2 = b_path("Microsoft.Network/networkInterfaces/nic2");
     let r = ctx.put(&format!("{nic2}?{NETWORK_API}"), &b, json!({"location": "northeurope", "properties": {"ipConfigurations": [{"name": "c",

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod gallery;
 pub mod linked;
 pub mod routes;
+pub mod shared_routes;
 pub mod sizes;
 pub mod vm;
 pub mod vm_routes;

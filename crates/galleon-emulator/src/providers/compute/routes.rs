@@ -125,6 +125,7 @@ pub fn register(r: &mut Registry) {
         ..ResourceType::new("Microsoft.Compute", "disks", DISK_VERSIONS)
     });
     super::vm_routes::register(r);
+    super::shared_routes::register(r);
 }
 
 fn present(r: &Resource, expand_replication: bool, now: i64) -> Value {
