@@ -212,3 +212,32 @@ async fn operations_in_flight_survive_restart() {
         "ResourceGroupNotFound"
     );
 }
+
+#[tokio::test]
+async fn serves_http2_and_http1_over_tls() {
+    let t = TestContext::start(scenario()).await;
+    let h2 = t
+        .http
+        .get(format!("{}/health", t.emu.admin()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        h2.version(),
+        reqwest::Version::HTTP_2,
+        "ALPN picks h2 when offered"
+    );
+    let ca = reqwest::Certificate::from_pem(t.emu.ca_pem().as_bytes()).unwrap();
+    let h1_client = reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .http1_only()
+        .build()
+        .unwrap();
+    let h1 = h1_client
+        .get(format!("{}/health", t.emu.admin()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h1.version(), reqwest::Version::HTTP_11);
+    assert_eq!(h1.status(), StatusCode::OK);
+}
