@@ -157,4 +157,6 @@ pub(super) fn norm_region(r: &str) -> String {
 }
 
 #[cfg(test)]
+mod size_tests;
+#[cfg(test)]
 mod tests;
