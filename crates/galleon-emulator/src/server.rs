@@ -87,7 +87,7 @@ pub fn make_tls(dir: Option<&Path>) -> Result<Tls, TlsError> {
             let cert = ca_params()?.self_signed(&key)?;
             let pem = cert.pem();
             if let Some(d) = dir {
-                std::fs::write(d.join("ca-key.pem"), key.serialize_pem())?;
+                crate::state::write_private(&d.join("ca-key.pem"), key.serialize_pem().as_bytes())?;
                 std::fs::write(d.join("ca.pem"), &pem)?;
             }
             (key, pem)

@@ -269,6 +269,17 @@ pub fn is_under(id: &str, scope: &str) -> bool {
         || (id.starts_with(scope) && id.as_bytes().get(scope.len()) == Some(&b'/'))
 }
 
+/// The stored form of a client secret: `sha256:<hex>`, so that neither memory dumps of the
+/// state nor `state.json` hold the literal.
+pub fn secret_digest(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hex: String = Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
 /// A deterministic GUID from parts (UUIDv5), so seeds without explicit ids are reproducible.
 pub fn derived_guid(parts: &[&str]) -> String {
     let joined = parts
@@ -286,7 +297,7 @@ pub fn derived_guid(parts: &[&str]) -> String {
 pub fn persist(state: &State, dir: &Path) -> std::io::Result<()> {
     let json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
     let tmp = dir.join("state.json.tmp");
-    std::fs::write(&tmp, json)?;
+    write_private(&tmp, &json)?;
     std::fs::rename(tmp, state_file(dir))
 }
 
@@ -303,6 +314,18 @@ pub fn load(dir: &Path) -> std::io::Result<Option<State>> {
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(std::io::Error::other)
+}
+
+/// Writes a file readable by its owner only (state, keys): other local users have no business
+/// reading tokens' signing key or the emulator's directory.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }
 
 fn state_file(dir: &Path) -> PathBuf {

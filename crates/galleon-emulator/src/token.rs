@@ -101,7 +101,8 @@ impl Signer {
             return Self::from_pem(&pem);
         }
         let signer = Self::generate()?;
-        std::fs::write(&path, &signer.pem).map_err(|e| TokenError::Key(e.to_string()))?;
+        crate::state::write_private(&path, signer.pem.as_bytes())
+            .map_err(|e| TokenError::Key(e.to_string()))?;
         Ok(signer)
     }
 

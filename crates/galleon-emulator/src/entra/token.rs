@@ -203,7 +203,8 @@ pub async fn token(
 }
 
 fn check_secret(app: &App, secret: &str) -> Result<(), Response> {
-    match app.secrets.iter().find(|s| s.value == secret) {
+    let digest = crate::state::secret_digest(secret);
+    match app.secrets.iter().find(|s| s.value == digest) {
         Some(s) if s.expired => Err(aad_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",

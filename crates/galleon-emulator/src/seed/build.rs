@@ -88,7 +88,16 @@ impl Seed {
                 app_id: a.app_id.to_ascii_lowercase(),
                 home_tenant: home.clone(),
                 display_name: a.display_name.clone().unwrap_or_else(|| a.app_id.clone()),
-                secrets: a.secrets.clone(),
+                // Only digests are kept (and persisted): the seed file stays the one place the
+                // literal lives.
+                secrets: a
+                    .secrets
+                    .iter()
+                    .map(|sec| super::SeedSecret {
+                        value: crate::state::secret_digest(&sec.value),
+                        expired: sec.expired,
+                    })
+                    .collect(),
                 federated_credentials: a.federated_credentials.clone(),
             });
             state.ensure_service_principal(&a.app_id, &home, None);

@@ -140,6 +140,18 @@ async fn state_survives_restart() {
     )
     .await;
     let ca = t.emu.ca_pem().to_owned();
+    let saved = std::fs::read_to_string(path.join("state.json")).unwrap();
+    assert!(!saved.contains(SECRET), "only secret digests are persisted");
+    assert!(saved.contains("sha256:"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path.join("signing-key.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "keys are private to their owner");
+    }
     let TestContext { emu, dir, .. } = t;
     emu.shutdown().await;
     let again = galleon_emulator::Emulator::start(galleon_emulator::EmulatorConfig {
