@@ -17,5 +17,6 @@ mod deployments;
 mod gallery;
 mod graph;
 mod network;
+mod usages;
 mod vm;
 mod world;

@@ -8,6 +8,7 @@ pub mod linked;
 pub mod routes;
 pub mod shared_routes;
 pub mod sizes;
+pub mod usages;
 pub mod vm;
 pub mod vm_routes;
 

@@ -126,6 +126,7 @@ pub fn register(r: &mut Registry) {
     });
     super::vm_routes::register(r);
     super::shared_routes::register(r);
+    super::usages::register(r);
 }
 
 fn present(r: &Resource, expand_replication: bool, now: i64) -> Value {
