@@ -288,8 +288,13 @@ impl HttpCore {
             if let Some((sub, kind)) = &call.limit {
                 self.limiter.observe(sub, *kind, &response.headers);
             }
+            // ARM names its 401s in a JSON body; Storage (the lock blob) in `x-ms-error-code`.
             let code = (status.as_u16() == 401)
-                .then(|| ArmErrorBody::parse(&response.body).map(|b| b.code))
+                .then(|| {
+                    ArmErrorBody::parse(&response.body)
+                        .map(|b| b.code)
+                        .or_else(|| response.header("x-ms-error-code").map(str::to_owned))
+                })
                 .flatten();
             match retry::decide(
                 Outcome::Status {

@@ -8,7 +8,8 @@
 //!   retry only idempotent requests. PUT, PATCH and DELETE are idempotent in ARM (a PUT of the
 //!   same body converges); POST only when the caller says so.
 //! - Connection errors (nothing was sent): always retry.
-//! - 401 `ExpiredAuthenticationToken`: refresh the token once, then retry.
+//! - 401 `ExpiredAuthenticationToken` (ARM) or `InvalidAuthenticationInfo` (Storage): refresh the
+//!   token once, then retry.
 //! - Everything else is the caller's to handle.
 //!
 //! Waits without a server hint use jittered exponential backoff from 800 ms to 30 s (kube-rs'
@@ -97,9 +98,12 @@ pub enum RetryReason {
 pub fn decide(outcome: Outcome<'_>, idempotent: bool, token_refreshed: bool) -> Decision {
     match outcome {
         Outcome::Status { status: 429, .. } => Decision::Retry(RetryReason::Throttled),
+        // Storage answers an expired bearer token with 401 `InvalidAuthenticationInfo`
+        // ("Lifetime validation failed. The token is expired.", Azure/azure-sdk-for-net#42859);
+        // the code also covers other bad tokens, for which one refresh costs a single request.
         Outcome::Status {
             status: 401,
-            code: Some("ExpiredAuthenticationToken"),
+            code: Some("ExpiredAuthenticationToken" | "InvalidAuthenticationInfo"),
         } if !token_refreshed => Decision::RefreshToken,
         Outcome::Status {
             status: 408 | 500 | 502 | 503 | 504,
@@ -228,6 +232,16 @@ mod tests {
             Decision::Retry(RetryReason::Transport)
         );
         assert_eq!(decide(Outcome::SendFailed, false, false), Decision::GiveUp);
+    }
+
+    #[test]
+    fn storage_expired_token_refreshes_once() {
+        let o = Outcome::Status {
+            status: 401,
+            code: Some("InvalidAuthenticationInfo"),
+        };
+        assert_eq!(decide(o, true, false), Decision::RefreshToken);
+        assert_eq!(decide(o, true, true), Decision::GiveUp);
     }
 
     #[test]
