@@ -283,12 +283,16 @@ impl Diagnostics {
             .with_context_lines(1);
         let mut out = String::new();
         for d in &self.items {
+            let file = d.file.map(|f| self.sources.get(f));
+            // A file refused before its text was kept (too large, not UTF-8) has no snippet to
+            // carry its name, so the message carries it.
+            let unread = file.filter(|f| f.text.is_empty());
             let report = Report {
                 d,
-                source: d.file.map(|f| {
-                    let file = self.sources.get(f);
+                source: file.filter(|f| !f.text.is_empty()).map(|file| {
                     NamedSource::new(file.path.display().to_string(), file.text.clone())
                 }),
+                file: unread.map(|f| f.path.display().to_string()),
             };
             if handler.render_report(&mut out, &report).is_err() {
                 out.push_str(&d.message);
@@ -317,6 +321,8 @@ impl std::error::Error for Diagnostics {}
 struct Report<'a> {
     d: &'a Diagnostic,
     source: Option<NamedSource<String>>,
+    /// The file's name when there is no source to show it.
+    file: Option<String>,
 }
 
 impl fmt::Debug for Report<'_> {
@@ -326,6 +332,9 @@ impl fmt::Debug for Report<'_> {
 }
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}: ")?;
+        }
         f.write_str(&self.d.message)
     }
 }
