@@ -1,14 +1,16 @@
 //! The admin API under `/_emulator/`: lets tests and demos look inside the emulator and bend
 //! it — the request log (without token values), faults, settings, the stored resources,
-//! out-of-band resource injection (drift, unowned resources), consent (service principals), and
-//! the clock. No authentication: the server only listens on loopback.
+//! out-of-band resource injection (drift, unowned resources), consent (service principals),
+//! subscription quotas, and the clock. No authentication: the server only listens on loopback.
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -26,6 +28,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/state", get(state))
         .route("/resources", post(post_resource).delete(delete_resource))
         .route("/service-principals", post(post_service_principal))
+        .route("/subscriptions/{id}/quotas", put(put_quotas))
         .route("/clock/advance", post(advance_clock))
         .route("/oidc/token", post(crate::entra::oidc_token))
         .route(
@@ -181,6 +184,28 @@ async fn post_service_principal(
     let created = world.ensure_service_principal(&sp.app_id, &tid, sp.object_id.as_deref());
     shared.persist(&world);
     (StatusCode::OK, Json(json!(created))).into_response()
+}
+
+/// Replaces a subscription's quotas (`{"cores": {"westeurope": 4}}`, as in the seed), so a test
+/// can meet Compute's quota refusal without a seed of its own.
+async fn put_quotas(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Json(quotas): Json<BTreeMap<String, BTreeMap<String, u64>>>,
+) -> Response {
+    let mut world = shared.world();
+    let Some(sub) = world
+        .subscriptions
+        .iter_mut()
+        .find(|s| s.id.eq_ignore_ascii_case(&id))
+    else {
+        return bad(format!("unknown subscription '{id}'"));
+    };
+    // Regions are matched normalised when a VM is checked, so they are stored as given.
+    sub.quotas = quotas;
+    let body = json!(sub.quotas);
+    shared.persist(&world);
+    Json(body).into_response()
 }
 
 #[derive(Debug, Deserialize)]

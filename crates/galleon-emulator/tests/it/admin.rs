@@ -128,6 +128,36 @@ async fn admin_injects_drift_and_changes_settings() {
 }
 
 #[tokio::test]
+async fn admin_replaces_a_subscriptions_quotas() {
+    let t = TestContext::start(scenario()).await;
+    let set = t
+        .admin(
+            Method::PUT,
+            &format!("/subscriptions/{}/quotas", SUB_B.to_uppercase()),
+            Some(json!({"cores": {"northeurope": 1}})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    let state = t.admin(Method::GET, "/state", None).await;
+    let sub = state.body["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == SUB_B)
+        .unwrap()
+        .clone();
+    assert_eq!(sub["quotas"], json!({"cores": {"northeurope": 1}}));
+    let unknown = t
+        .admin(
+            Method::PUT,
+            "/subscriptions/cccccccc-0000-4000-8000-cccccccccccc/quotas",
+            Some(json!({"cores": {}})),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn state_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
