@@ -11,8 +11,8 @@ use galleon_manifest::resolve::{ImageRef, Principal, Spec};
 use time::OffsetDateTime;
 
 use crate::lower::{LowerContext, lower_workspace};
-use crate::preflight::{PreflightInput, SignIn, checks};
-use crate::read::{ExternalImage, ReadOptions, TenantScope, read_external, read_live};
+use crate::preflight::{PreflightInput, SignIn, checks, quota_checks, usage_scopes};
+use crate::read::{ExternalImage, ReadOptions, TenantScope, read_external, read_live, read_usages};
 use crate::{Plan, PlanError, PlanInput, build_plan};
 
 /// The Azure side of a plan: a client with every tenant's credential configured.
@@ -80,14 +80,22 @@ pub async fn plan(
         declared = desired.len(),
         "live state read"
     );
+    // Quotas only where the plan creates VMs: a plan with nothing to create reads nothing more.
+    let usages = read_usages(
+        &azure.arm,
+        usage_scopes(&desired, &live),
+        options.concurrency,
+    )
+    .await;
     let by_address: BTreeMap<String, _> = desired.iter().map(|d| (d.address.clone(), d)).collect();
-    let preflight = checks(&PreflightInput {
+    let mut preflight = checks(&PreflightInput {
         workspace,
         desired: &by_address,
         live: &live,
         sign_ins: &sign_ins,
         external: &external,
     });
+    preflight.extend(quota_checks(&desired, &live, &usages));
     build_plan(PlanInput {
         workspace: workspace.name(),
         desired: &desired,

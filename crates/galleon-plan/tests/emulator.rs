@@ -589,3 +589,48 @@ async fn an_owned_group_is_deleted_with_its_contents_unless_something_foreign_li
         "never planned for deletion"
     );
 }
+
+#[tokio::test]
+async fn new_vms_beyond_the_regional_cores_quota_fail_preflight_with_the_increase_link() {
+    let quota = |limit: u64| {
+        move |seed: &mut Seed| {
+            let consumer = seed
+                .subscriptions
+                .iter_mut()
+                .find(|s| s.tenant == CONSUMER)
+                .unwrap();
+            consumer.quotas.insert(
+                "cores".into(),
+                [("northeurope".to_owned(), limit)].into_iter().collect(),
+            );
+        }
+    };
+    let workspace = Workspace::load(&example_dir()).unwrap();
+    // The example's one VM is a Standard_D2s_v5: 2 vCPUs.
+    let tight = world(quota(1)).await;
+    let plan = plan_of(&tight, &workspace).await;
+    let c = plan.preflight.iter().find(|c| c.id == "vm-quota").unwrap();
+    assert_eq!(c.status, CheckStatus::Fail, "{c:#?}");
+    assert!(
+        c.message
+            .contains("Current Limit: 1, Current Usage: 0, Additional Required: 2"),
+        "{}",
+        c.message
+    );
+    assert!(
+        c.fix
+            .as_deref()
+            .unwrap()
+            .contains("https://aka.ms/ProdportalCRP/#blade/Microsoft_Azure_Capacity/UsageAndQuota"),
+        "{c:#?}"
+    );
+
+    let enough = world(quota(2)).await;
+    let plan = plan_of(&enough, &workspace).await;
+    let c = plan.preflight.iter().find(|c| c.id == "vm-quota").unwrap();
+    assert_eq!(c.status, CheckStatus::Pass, "{c:#?}");
+    // Applied, the VM exists: a second plan creates nothing and reads no usages.
+    apply(&enough, &plan).await;
+    let again = plan_of(&enough, &workspace).await;
+    assert!(again.preflight.iter().all(|c| c.id != "vm-quota"));
+}

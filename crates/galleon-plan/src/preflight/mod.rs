@@ -16,8 +16,10 @@ use crate::{CheckResult, CheckStatus};
 
 mod fit;
 mod image;
+mod quota;
 
 use image::vm_checks;
+pub use quota::{quota_checks, usage_scopes};
 
 /// Built-in roles whose actions include `Microsoft.Compute/galleries/images/versions/read`
 /// (arm-protocol.md §5.1): Owner, Contributor, Reader, Compute Gallery Image Reader,

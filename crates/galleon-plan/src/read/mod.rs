@@ -19,9 +19,11 @@ use crate::{PlanError, ResourceKind};
 
 mod discover;
 mod external;
+mod usages;
 
 use discover::{contents, discover, with_visible_subscriptions};
 pub use external::{ExternalImage, read_external};
+pub use usages::{Usage, UsageScope, Usages, read_usages};
 
 /// The types that live directly in a resource group, with their collection path segment.
 const TOP_LEVEL: [(ResourceKind, &str); 6] = [
