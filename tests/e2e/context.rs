@@ -64,6 +64,24 @@ impl TestContext {
 
     /// Starts (or restarts, from its persisted state) the emulator process.
     pub fn start_emulator(&mut self) {
+        self.start_emulator_on(0);
+    }
+
+    /// Kills the emulator and starts it again from its persisted state on the same port, so a
+    /// galleon process already running sees an outage rather than a different server.
+    pub fn restart_emulator(&mut self) {
+        let port: u16 = self
+            .endpoint
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the endpoint has a port");
+        self.stop_emulator();
+        self.start_emulator_on(port);
+    }
+
+    /// Starts the emulator on `port` (0: any free port).
+    pub fn start_emulator_on(&mut self, port: u16) {
         let ready = self.state_dir.join("ready.json");
         let _ = std::fs::remove_file(&ready);
         let child = Command::new(galleon_bin())
@@ -73,6 +91,8 @@ impl TestContext {
             .arg(&self.state_dir)
             .arg("--ready-file")
             .arg(&ready)
+            .arg("--port")
+            .arg(port.to_string())
             .env("GALLEON_APP_SECRET", SECRET)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -5,8 +5,12 @@
 //! holds and saw (its admin API), never at galleon's internals.
 
 mod apply;
-mod apply_errors;
 mod context;
+mod crash;
 mod gitops;
+mod hostile;
+mod invariants;
 mod plan;
 mod readme;
+mod reliability;
+mod secrets;
