@@ -5,6 +5,7 @@
 //! holds and saw (its admin API), never at galleon's internals.
 
 mod apply;
+mod apply_errors;
 mod context;
 mod crash;
 mod gitops;
