@@ -465,3 +465,41 @@ fn a_token_azure_calls_expired_even_after_a_refresh_fails_with_the_clock_hint() 
     }));
     assert!(ctx.resource("/virtualmachines/web").is_none());
 }
+
+#[test]
+fn a_generalized_raw_id_image_without_an_admin_user_fails_with_invalid_parameter() {
+    // A Specialized image and a VM without admin user or key: fits, until the definition is
+    // recreated Generalized.
+    let specialized = Image {
+        os_state: "Specialized",
+        ..FITS
+    };
+    let ctx = raw_id_workspace(&specialized);
+    ctx.edit("app.yaml", "    admin_username: azureuser\n", "");
+    let app = std::fs::read_to_string(ctx.workspace.join("app.yaml")).unwrap();
+    let key = app
+        .lines()
+        .find(|l| l.trim_start().starts_with("ssh_public_key:"))
+        .expect("the example sets a key")
+        .to_owned();
+    ctx.edit("app.yaml", &format!("{key}\n"), "");
+    let plan = plan_out(&ctx);
+    publish(
+        &ctx,
+        &Image {
+            os_state: "Generalized",
+            ..specialized
+        },
+    );
+    let run = ctx
+        .run(&["apply", "--auto-approve", plan.to_str().unwrap()])
+        .expect(1);
+    assert_vm_failed(
+        &ctx,
+        &run,
+        "InvalidParameter",
+        "Required parameter 'osProfile' is missing (null).",
+        "Generalized images need admin_username/ssh key",
+    );
+    assert_eq!(last_vm_write(&ctx)["status"], 400);
+}
