@@ -181,16 +181,27 @@ fn named_tests_exist() {
         + &std::fs::read_to_string(root.join("tests/doctor/conditions.rs")).unwrap_or_default();
     let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap_or_default();
     let cli_tests = read("../galleon-cli/tests/doctor/main.rs");
-    let plan_tests = read("../galleon-plan/src/preflight/tests.rs");
+    let plan_tests = ["tests.rs", "size_tests.rs", "quota_tests.rs"]
+        .iter()
+        .map(|f| read(&format!("../galleon-plan/src/preflight/{f}")))
+        .collect::<String>();
     let own = include_str!("tests.rs");
     for e in entries() {
         for t in e.tests {
-            let (file, name) = t.split_once("::").expect("file::name");
-            let name = name.rsplit("::").next().unwrap();
+            let (file, path) = t.split_once("::").expect("file::name");
+            let name = path.rsplit("::").next().unwrap();
+            // End-to-end tests (the binary against the emulator) are named
+            // `e2e::<module>::<test>`, the module being a file of tests/e2e/.
+            let e2e_tests;
             let source = match file {
                 "doctor" => &doctor_tests,
                 "cli" => &cli_tests,
                 "plan" => &plan_tests,
+                "e2e" => {
+                    let module = path.split("::").next().unwrap();
+                    e2e_tests = read(&format!("../../tests/e2e/{module}.rs"));
+                    &e2e_tests
+                }
                 _ => own,
             };
             assert!(

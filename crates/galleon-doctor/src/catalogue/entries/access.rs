@@ -64,6 +64,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "cli::doctor_image_not_readable",
             "plan::without_a_grant_the_image_is_unreadable_unless_a_live_assignment_covers_it",
             "plan::a_referenced_image_the_app_may_not_read_fails_readable_and_skips_existence",
+            "e2e::apply_errors::a_raw_id_image_whose_gallery_grants_nothing_fails_with_linked_authorization",
         ],
     },
     Entry {
@@ -182,6 +183,8 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "synchronise the clock (NTP) and retry",
         address: "none (clock)",
         caught: &[ApplyHint],
-        tests: &[],
+        tests: &[
+            "e2e::apply_errors::a_token_azure_calls_expired_even_after_a_refresh_fails_with_the_clock_hint",
+        ],
     },
 ];
