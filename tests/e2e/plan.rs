@@ -1,7 +1,7 @@
 //! `galleon plan` through the binary: exit codes and the three output formats, from an empty
 //! emulator and from a drifted one.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::context::TestContext;
 
@@ -22,6 +22,20 @@ fn filters() -> Vec<(&'static str, &'static str)> {
             r#""content_sha256": "[SHA256]""#,
         ),
         (r#"W/\\"[0-9a-f-]{36}\\""#, "[ETAG]"),
+        // What the emulator made up while applying, in an order concurrency decides: disk name
+        // suffixes, VM ids, MAC and private addresses.
+        (r"_[0-9a-f]{32}", "_[HASH]"),
+        (r#"(vmId"?\s*[:=]\s*)"[0-9a-f-]{36}""#, r#"$1"[UUID]""#),
+        (r"[0-9A-F]{2}(-[0-9A-F]{2}){5}", "[MAC]"),
+        (
+            r#"(privateIPAddress"?\s*[:=]\s*)"[0-9.]+""#,
+            r#"$1"[IP]""#,
+        ),
+        // The same two as JSON attribute changes: `"path": ...,` then `"before": ...`.
+        (
+            r#"("path": "[^"]*(vmId|privateIPAddress)",\s*"before": )"[^"]*""#,
+            r#"$1"[GENERATED]""#,
+        ),
     ]
 }
 
@@ -37,37 +51,66 @@ fn detailed_exitcode_is_2_with_changes_0_without_1_on_error() {
     assert!(bad.stderr().contains("app.yaml:"), "{}", bad.stderr());
 }
 
+/// The three formats of one plan, each under `{prefix}_{format}`.
+fn snapshot_formats(ctx: &TestContext, prefix: &str) {
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!(format!("{prefix}_text"), ctx.run(&["plan"]).expect(0).stdout());
+        insta::assert_snapshot!(format!("{prefix}_json"), ctx.run(&["plan", "--json"]).expect(0).stdout());
+        insta::assert_snapshot!(format!("{prefix}_markdown"), ctx.run(&["plan", "--format", "markdown"]).expect(0).stdout());
+    });
+}
+
+/// Writes a resource's new fields into the emulator behind galleon's back.
+fn drift(ctx: &TestContext, suffix: &str, edit: impl FnOnce(&mut Value)) {
+    let mut r = ctx
+        .resource(suffix)
+        .unwrap_or_else(|| panic!("no {suffix}"));
+    edit(&mut r);
+    let mut body = json!({"id": r["id"], "location": r["location"], "tags": r["tags"]});
+    if !r["properties"].is_null() {
+        body["properties"] = r["properties"].clone();
+    }
+    ctx.admin_post("resources", &body);
+}
+
 #[test]
 fn plan_formats_from_an_empty_emulator() {
-    let ctx = TestContext::new("cross-tenant");
-    insta::with_settings!({filters => filters()}, {
-        insta::assert_snapshot!("empty_text", ctx.run(&["plan"]).expect(0).stdout());
-        insta::assert_snapshot!("empty_json", ctx.run(&["plan", "--json"]).expect(0).stdout());
-        insta::assert_snapshot!("empty_markdown", ctx.run(&["plan", "--format", "markdown"]).expect(0).stdout());
-    });
+    snapshot_formats(&TestContext::new("cross-tenant"), "empty");
 }
 
 #[test]
 fn plan_formats_from_a_drifted_emulator() {
     let ctx = TestContext::new("cross-tenant");
     ctx.run(&["apply", "--auto-approve"]).expect(0);
-    // Drift: someone retags the resource group and widens the NSG by hand, and deletes the NIC.
-    let mut rg = ctx.resource("/resourcegroups/rg-app").unwrap();
-    rg["tags"]["cost-center"] = json!("42");
-    ctx.admin_post(
-        "resources",
-        &json!({"id": rg["id"], "location": rg["location"], "tags": rg["tags"]}),
-    );
-    let mut nsg = ctx.resource("/networksecuritygroups/nsg-web").unwrap();
-    nsg["properties"]["securityRules"][0]["properties"]["sourceAddressPrefix"] =
-        json!("10.0.0.0/8");
-    ctx.admin_post(
-        "resources",
-        &json!({"id": nsg["id"], "location": nsg["location"], "properties": nsg["properties"], "tags": nsg["tags"]}),
-    );
-    insta::with_settings!({filters => filters()}, {
-        insta::assert_snapshot!("drifted_text", ctx.run(&["plan"]).expect(0).stdout());
-        insta::assert_snapshot!("drifted_json", ctx.run(&["plan", "--json"]).expect(0).stdout());
-        insta::assert_snapshot!("drifted_markdown", ctx.run(&["plan", "--format", "markdown"]).expect(0).stdout());
+    // Drift: someone retags the resource group and widens the NSG by hand.
+    drift(&ctx, "/resourcegroups/rg-app", |rg| {
+        rg["tags"]["cost-center"] = json!("42");
     });
+    drift(&ctx, "/networksecuritygroups/nsg-web", |nsg| {
+        nsg["properties"]["securityRules"][0]["properties"]["sourceAddressPrefix"] =
+            json!("10.0.0.0/8");
+    });
+    snapshot_formats(&ctx, "drifted");
+}
+
+#[test]
+fn fleet_plan_formats_from_an_empty_emulator() {
+    snapshot_formats(&TestContext::new("fleet"), "fleet_empty");
+}
+
+#[test]
+fn fleet_plan_formats_from_a_drifted_emulator() {
+    let ctx = TestContext::new("fleet");
+    ctx.run(&["apply", "--auto-approve"]).expect(0);
+    // Drift by hand: a retagged resource group and a widened address space; and in the
+    // manifest, one VM fewer in the east (its VM and NIC are owned, so they are deleted).
+    drift(&ctx, "/resourcegroups/rg-fleet-north", |rg| {
+        rg["tags"]["cost-center"] = json!("42");
+    });
+    drift(&ctx, "/virtualnetworks/west", |vnet| {
+        vnet["properties"]["addressSpace"]["addressPrefixes"] =
+            json!(["10.2.0.0/16", "10.9.0.0/16"]);
+    });
+    ctx.edit("fleet.yaml", "count: 4", "count: 3");
+    snapshot_formats(&ctx, "fleet_drifted");
 }
