@@ -14,12 +14,19 @@ use crate::arm::json_response;
 /// `GET /metadata/endpoints`: the cloud description `az cloud register` and galleon read.
 pub async fn metadata_endpoints(State(shared): State<Arc<Shared>>) -> Response {
     let e = &shared.endpoint;
+    let mut audiences = shared.world().settings.metadata_audiences.clone();
+    if audiences.is_empty() {
+        audiences = vec![
+            "https://management.core.windows.net/".into(),
+            "https://management.azure.com/".into(),
+        ];
+    }
     let body = json!({
         "name": "GalleonEmulator",
         "portal": e,
         "authentication": {
             "loginEndpoint": format!("{e}/"),
-            "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
+            "audiences": audiences,
             "tenant": "common",
             "identityProvider": "AAD"
         },

@@ -214,6 +214,10 @@ pub struct Settings {
     pub throttling: Throttling,
     /// Injected faults.
     pub faults: Faults,
+    /// Audiences `GET /metadata/endpoints` advertises instead of ARM's own (empty: ARM's). Plays
+    /// a cloud description that does not match the ARM it names, so a client requests tokens
+    /// ARM refuses with `InvalidAuthenticationTokenAudience`.
+    pub metadata_audiences: Vec<String>,
 }
 
 impl Default for Settings {
@@ -226,6 +230,7 @@ impl Default for Settings {
             page_size: 100,
             throttling: Throttling::default(),
             faults: Faults::default(),
+            metadata_audiences: Vec::new(),
         }
     }
 }

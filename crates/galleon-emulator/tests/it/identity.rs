@@ -282,6 +282,22 @@ async fn discovery_documents_point_back_at_the_emulator() {
     );
     assert!(m.body["suffixes"].is_object());
     assert_eq!(m.body["resourceManager"], format!("{e}/"));
+    // A cloud description naming another audience (tests of InvalidAuthenticationTokenAudience).
+    let mut settings = t.admin(Method::GET, "/settings", None).await.body;
+    settings["metadata_audiences"] = json!(["https://datalake.azure.net/"]);
+    t.admin(Method::PUT, "/settings", Some(settings)).await;
+    let m = read(
+        t.http
+            .get(t.url("/metadata/endpoints?api-version=2022-09-01"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        m.body["authentication"]["audiences"],
+        json!(["https://datalake.azure.net/"])
+    );
 }
 
 #[tokio::test]
