@@ -634,3 +634,19 @@ async fn new_vms_beyond_the_regional_cores_quota_fail_preflight_with_the_increas
     let again = plan_of(&enough, &workspace).await;
     assert!(again.preflight.iter().all(|c| c.id != "vm-quota"));
 }
+
+#[tokio::test]
+async fn role_assignments_at_a_gallery_are_read_past_the_first_page() {
+    // One item per page: the gallery's atScope() list holds the app's Owner assignment on the
+    // subscription as well as the grant galleon made, so the grant is on a later page.
+    let world = world(|seed| seed.settings.page_size = 1).await;
+    let workspace = Workspace::load(&example_dir()).unwrap();
+    let first = plan_of(&world, &workspace).await;
+    apply(&world, &first).await;
+    let second = plan_of(&world, &workspace).await;
+    let grant = second
+        .change("gallery_grant.golden/consumer/Reader")
+        .unwrap();
+    assert_eq!(grant.action, Action::NoOp, "{:#?}", grant.attribute_changes);
+    assert!(!second.has_changes(), "{:?}", actions(&second));
+}

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, stream};
-use galleon_azure::{ArmClient, ArmRequest, Method, TenantId};
+use galleon_azure::{ArmClient, TenantId};
 use serde_json::Value;
 
 use crate::live::{LiveResource, LiveState, Owner, owner};
@@ -280,16 +280,11 @@ async fn list_all(
         .map(|c| async move {
             let tenant = TenantId::new(&tenants[c.tenant].tenant_id);
             let result = if c.at_scope {
-                // Role assignments at and above the gallery: `atScope()` (Authorization 2022-04-01).
-                let mut req = ArmRequest::new(Method::GET, &tenant, &c.path);
-                req.query = vec![("$filter", "atScope()")];
-                arm.send(req).await.map(|r| {
-                    r.body
-                        .get("value")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default()
-                })
+                // Role assignments at and above the gallery: `atScope()` (Authorization
+                // 2022-04-01, `RoleAssignments_ListForScope`), paged with `nextLink` like any
+                // list: a gallery in a busy subscription has more than one page.
+                arm.list_with(&tenant, &c.path, None, &[("$filter", "atScope()")])
+                    .await
             } else {
                 arm.list(&tenant, &c.path).await
             };
