@@ -137,7 +137,11 @@ const KEYS: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    // 400 cases in CI; PROPTEST_CASES raises it for a longer fuzz run (docs/reliability.md).
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
@@ -150,10 +154,11 @@ proptest! {
         let text: String = parts.concat();
         if let Err(d) = parse_file(0, &text) {
             prop_assert_eq!(d.code, Code::Parse);
-            // Positions point inside the text so snippets can be drawn.
-            if let Some(loc) = d.loc {
-                prop_assert!(loc.offset <= text.len());
-            }
+            // Every refusal says where (the CLI prints file:line:col from it), and the position
+            // points inside the text so snippets can be drawn.
+            let loc = d.loc.expect("a parse error without a position");
+            prop_assert!(loc.line >= 1 && loc.col >= 1, "{:?}", loc);
+            prop_assert!(loc.offset <= text.len());
         }
     }
 }
