@@ -102,9 +102,16 @@ pub fn report_error(e: &anyhow::Error) {
     for cause in e.chain().skip(1) {
         eprintln!("  caused by: {cause}");
     }
+    // Library errors hold the Azure failure boxed (galleon-plan's `PlanError::Read`); a boxed
+    // error is its own link of the chain and does not downcast to what it holds.
     let hint = e
         .chain()
-        .find_map(|c| c.downcast_ref::<galleon_azure::AzureError>())
+        .find_map(|c| {
+            c.downcast_ref::<galleon_azure::AzureError>().or_else(|| {
+                c.downcast_ref::<Box<galleon_azure::AzureError>>()
+                    .map(AsRef::as_ref)
+            })
+        })
         .and_then(galleon_azure::AzureError::hint);
     if let Some(hint) = hint {
         eprintln!("hint: {hint}");
