@@ -503,3 +503,32 @@ fn a_generalized_raw_id_image_without_an_admin_user_fails_with_invalid_parameter
     );
     assert_eq!(last_vm_write(&ctx)["status"], 400);
 }
+
+#[test]
+fn a_cloud_whose_metadata_names_another_audience_fails_with_invalid_audience() {
+    // galleon asks for tokens for the audience the cloud's metadata advertises; here it names
+    // another resource, so ARM refuses every token, before anything is written.
+    let ctx = raw_id_workspace(&FITS);
+    let mut settings = ctx.admin_get("settings");
+    settings["metadata_audiences"] = json!(["https://storage.azure.com"]);
+    ctx.admin_put("settings", &settings);
+    let run = ctx.run(&["apply", "--auto-approve"]).expect(1);
+    let text = output(&run);
+    assert!(
+        text.contains("401 InvalidAuthenticationTokenAudience: The access token has been obtained for wrong audience or resource 'https://storage.azure.com'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'."),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("hint: ")
+            && l.contains("the token was issued for another resource or cloud: check --endpoint")),
+        "{text}"
+    );
+    // Nothing was written: not even the lock, which galleon takes only once it has a plan.
+    assert!(
+        !ctx.requests()
+            .iter()
+            .any(|r| matches!(r["method"].as_str(), Some("PUT" | "PATCH" | "DELETE"))),
+        "a write was attempted"
+    );
+    assert!(ctx.resource("/resourceGroups/rg-app").is_none());
+}
