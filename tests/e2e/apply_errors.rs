@@ -532,3 +532,124 @@ fn a_cloud_whose_metadata_names_another_audience_fails_with_invalid_audience() {
     );
     assert!(ctx.resource("/resourceGroups/rg-app").is_none());
 }
+
+/// The seed's role assignment of `role` at exactly `scope`.
+fn assignment(ctx: &TestContext, scope: &str, role: &str) -> Value {
+    ctx.resources()
+        .into_iter()
+        .find(|r| {
+            r["type"] == "Microsoft.Authorization/roleAssignments"
+                && r["properties"]["scope"] == scope
+                && r["properties"]["roleDefinitionId"]
+                    .as_str()
+                    .is_some_and(|d| d.ends_with(role))
+        })
+        .unwrap_or_else(|| panic!("no {role} assignment at {scope}"))
+}
+
+#[test]
+fn a_principal_left_with_only_reader_on_the_vm_subscription_fails_with_authorization_failed() {
+    const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+    let ctx = raw_id_workspace(&FITS);
+    let plan = plan_out(&ctx);
+    // After the plan, the app's Owner on the VM's subscription is replaced by Reader: it can
+    // still read (the saved plan's freshness check passes) but no longer write.
+    let scope = format!("/subscriptions/{SUB_B}");
+    let owner = assignment(&ctx, &scope, OWNER);
+    let principal = owner["properties"]["principalId"].as_str().unwrap();
+    ctx.admin_post(
+        "resources",
+        &json!({"id": format!("{scope}/providers/Microsoft.Authorization/roleAssignments/0b0b0b0b-0000-4000-8000-00000000000b"),
+                "properties": {"roleDefinitionId": format!("{scope}/providers/Microsoft.Authorization/roleDefinitions/{READER}"),
+                               "principalId": principal, "principalType": "ServicePrincipal",
+                               "scope": scope}}),
+    );
+    delete_out_of_band(&ctx, owner["id"].as_str().unwrap());
+    let run = ctx
+        .run(&["apply", "--auto-approve", plan.to_str().unwrap()])
+        .expect(1);
+    let text = output(&run);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("resource_group.app: failed"))
+        .unwrap_or_else(|| panic!("the first write did not fail:\n{text}"));
+    assert!(
+        line.contains(&format!(
+            "AuthorizationFailed: The client '0a0a0a0a-3333-4333-8333-333333333333' with object id '{principal}' does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourceGroups/write' over scope '/subscriptions/{SUB_B}/resourceGroups/rg-app' or the scope is invalid. If access was recently granted, please refresh your credentials."
+        )),
+        "{line}"
+    );
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("hint: ")
+            && l.contains(
+                "needs a role allowing 'Microsoft.Resources/subscriptions/resourceGroups/write'"
+            )),
+        "{text}"
+    );
+    // Everything depends on the group: nothing else was attempted.
+    assert!(
+        !ctx.resources()
+            .iter()
+            .any(|r| r["tags"]["galleon-workspace"] == "cross-tenant"),
+        "something was created"
+    );
+    let writes: Vec<Value> = ctx
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r["method"] == "PUT"
+                && r["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/subscriptions/"))
+        })
+        .collect();
+    assert!(writes.iter().all(|r| r["status"] == 403), "{writes:?}");
+}
+
+#[test]
+fn a_resource_group_whose_tenant_does_not_own_its_subscription_fails_with_the_wrong_issuer() {
+    // The consumer subscription named under the publisher tenant: galleon signs in to the
+    // publisher for it, and ARM names the tenant it trusts.
+    let ctx = raw_id_workspace(&FITS);
+    ctx.edit("app.yaml", "tenant: consumer", "tenant: publisher");
+    let run = ctx.run(&["apply", "--auto-approve"]).expect(1);
+    let text = output(&run);
+    assert!(
+        text.contains("401 InvalidAuthenticationTokenTenant: The access token is from the wrong issuer 'https://sts.windows.net/11111111-1111-4111-8111-111111111111/'. It must match the tenant 'https://sts.windows.net/22222222-2222-4222-8222-222222222222/' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/22222222-2222-4222-8222-222222222222' to get the token."),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("hint: ") && l.contains("does not own the subscription")),
+        "{text}"
+    );
+    assert!(
+        !ctx.requests().iter().any(|r| r["method"] == "PUT"
+            && r["path"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("/subscriptions/")),
+        "an ARM write was attempted"
+    );
+}
+
+#[test]
+fn a_resource_group_in_a_subscription_this_cloud_does_not_have_fails_with_subscription_not_found() {
+    let ctx = raw_id_workspace(&FITS);
+    let unknown = "cccccccc-3333-4333-8333-cccccccccccc";
+    ctx.edit("app.yaml", SUB_B, unknown);
+    let run = ctx.run(&["apply", "--auto-approve"]).expect(1);
+    let text = output(&run);
+    assert!(
+        text.contains(&format!(
+            "SubscriptionNotFound: The subscription '{unknown}' could not be found."
+        )),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("hint: ")
+            && l.contains("the subscription does not exist in this cloud")),
+        "{text}"
+    );
+    assert!(ctx.resource("/resourceGroups/rg-app").is_none());
+}
