@@ -89,6 +89,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "doctor::rights_from_role_assignments",
             "cli::doctor_no_role_to_create_the_vm",
             "cli::doctor_image_not_readable",
+            "e2e::apply_errors::a_principal_left_with_only_reader_on_the_vm_subscription_fails_with_authorization_failed",
         ],
     },
     Entry {
@@ -157,6 +158,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         tests: &[
             "doctor::target_subscription_in_another_tenant",
             "cli::doctor_target_tenant_is_not_the_subscription_owner",
+            "e2e::apply_errors::a_resource_group_whose_tenant_does_not_own_its_subscription_fails_with_the_wrong_issuer",
         ],
     },
     Entry {
@@ -170,7 +172,9 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "use the cloud whose ARM you call (`--endpoint` reads its audience from the metadata endpoint)",
         address: "none (cloud selection)",
         caught: &[ApplyHint],
-        tests: &[],
+        tests: &[
+            "e2e::apply_errors::a_cloud_whose_metadata_names_another_audience_fails_with_invalid_audience",
+        ],
     },
     Entry {
         id: "token_expired",

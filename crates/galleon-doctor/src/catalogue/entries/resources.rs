@@ -69,6 +69,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         tests: &[
             "doctor::target_subscription_unknown",
             "cli::doctor_unknown_target_subscription",
+            "e2e::apply_errors::a_resource_group_in_a_subscription_this_cloud_does_not_have_fails_with_subscription_not_found",
         ],
     },
     Entry {
