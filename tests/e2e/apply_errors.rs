@@ -653,3 +653,66 @@ fn a_resource_group_in_a_subscription_this_cloud_does_not_have_fails_with_subscr
     );
     assert!(ctx.resource("/resourceGroups/rg-app").is_none());
 }
+
+#[test]
+fn a_raw_id_image_in_another_tenant_without_image_tenant_fails_with_linked_authorization() {
+    // Without `image_tenant` galleon treats the image as the VM's tenant's: it sends no
+    // auxiliary token, and ARM refuses the link before Compute sees the VM.
+    let ctx = raw_id_workspace(&FITS);
+    ctx.edit("app.yaml", "    image_tenant: publisher\n", "");
+    let run = ctx.run(&["apply", "--auto-approve"]).expect(1);
+    let vm = format!(
+        "/subscriptions/{SUB_B}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/web"
+    );
+    assert_vm_failed(
+        &ctx,
+        &run,
+        "LinkedAuthorizationFailed",
+        &format!(
+            "The client has permission to perform action 'Microsoft.Compute/galleries/images/versions/read' on scope '{vm}', however the current tenant '22222222-2222-4222-8222-222222222222' is not authorized to access linked subscription '{SUB_A}'."
+        ),
+        "no auxiliary token was sent",
+    );
+    let put = last_vm_write(&ctx);
+    assert_eq!(put["status"], 403);
+    assert_eq!(put["auxiliary"], false);
+}
+
+#[test]
+fn an_app_without_a_service_principal_in_the_vm_tenant_fails_with_aadsts700016() {
+    // The consumer tenant signs in with an app that was never consented there: Entra refuses
+    // the token, and galleon prints the consent link before reading or writing anything.
+    const APP: &str = "0c0c0c0c-4444-4444-8444-444444444444";
+    let ctx = raw_id_workspace(&FITS);
+    let path = ctx.workspace.join("tenants.yaml");
+    let tenants = std::fs::read_to_string(&path).unwrap();
+    let at = tenants.find("  consumer:").expect("the consumer tenant");
+    let consumer = tenants[at..].replacen("0a0a0a0a-3333-4333-8333-333333333333", APP, 1);
+    std::fs::write(&path, format!("{}{consumer}", &tenants[..at])).unwrap();
+    let run = ctx.run(&["apply", "--auto-approve"]).expect(1);
+    let text = output(&run);
+    let error = text
+        .lines()
+        .find(|l| l.starts_with("Error: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    // The tenant concerned (`tenants.consumer`), then Entra's code and message.
+    assert!(error.ends_with("in tenant consumer"), "{error}");
+    assert!(
+        text.contains(&format!(
+            "AADSTS700016: Application with identifier '{APP}' was not found in the directory 'consumer'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+        )),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("hint: ")
+            && l.contains(&format!(
+                "/22222222-2222-4222-8222-222222222222/adminconsent?client_id={APP}"
+            ))
+            && l.contains(&format!("az ad sp create --id {APP}"))),
+        "{text}"
+    );
+    assert!(
+        !ctx.requests().iter().any(|r| r["method"] == "PUT"),
+        "something was written"
+    );
+}
