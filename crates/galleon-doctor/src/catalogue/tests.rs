@@ -191,15 +191,15 @@ fn named_tests_exist() {
             let (file, path) = t.split_once("::").expect("file::name");
             let name = path.rsplit("::").next().unwrap();
             // End-to-end tests (the binary against the emulator) are named
-            // `e2e::<module>::<test>`, the module being a file of tests/e2e/.
+            // `e2e::<module>[::<submodule>]::<test>`, the module path being a file of tests/e2e/.
             let e2e_tests;
             let source = match file {
                 "doctor" => &doctor_tests,
                 "cli" => &cli_tests,
                 "plan" => &plan_tests,
                 "e2e" => {
-                    let module = path.split("::").next().unwrap();
-                    e2e_tests = read(&format!("../../tests/e2e/{module}.rs"));
+                    let module = path.rsplit_once("::").expect("module::test").0;
+                    e2e_tests = read(&format!("../../tests/e2e/{}.rs", module.replace("::", "/")));
                     &e2e_tests
                 }
                 _ => own,

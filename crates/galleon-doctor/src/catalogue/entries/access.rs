@@ -28,6 +28,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "cli::doctor_no_service_principal_in_image_tenant",
             "cli::doctor_image_tenant_is_not_the_subscription_owner",
             "plan::missing_service_principal_fails_with_the_consent_link",
+            "e2e::apply_errors::access::a_raw_id_image_in_another_tenant_without_image_tenant_fails_with_linked_authorization",
         ],
     },
     Entry {
@@ -64,7 +65,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "cli::doctor_image_not_readable",
             "plan::without_a_grant_the_image_is_unreadable_unless_a_live_assignment_covers_it",
             "plan::a_referenced_image_the_app_may_not_read_fails_readable_and_skips_existence",
-            "e2e::apply_errors::a_raw_id_image_whose_gallery_grants_nothing_fails_with_linked_authorization",
+            "e2e::apply_errors::access::a_raw_id_image_whose_gallery_grants_nothing_fails_with_linked_authorization",
         ],
     },
     Entry {
@@ -89,7 +90,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "doctor::rights_from_role_assignments",
             "cli::doctor_no_role_to_create_the_vm",
             "cli::doctor_image_not_readable",
-            "e2e::apply_errors::a_principal_left_with_only_reader_on_the_vm_subscription_fails_with_authorization_failed",
+            "e2e::apply_errors::access::a_principal_left_with_only_reader_on_the_vm_subscription_fails_with_authorization_failed",
         ],
     },
     Entry {
@@ -158,7 +159,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         tests: &[
             "doctor::target_subscription_in_another_tenant",
             "cli::doctor_target_tenant_is_not_the_subscription_owner",
-            "e2e::apply_errors::a_resource_group_whose_tenant_does_not_own_its_subscription_fails_with_the_wrong_issuer",
+            "e2e::apply_errors::access::a_resource_group_whose_tenant_does_not_own_its_subscription_fails_with_the_wrong_issuer",
         ],
     },
     Entry {
@@ -173,7 +174,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "none (cloud selection)",
         caught: &[ApplyHint],
         tests: &[
-            "e2e::apply_errors::a_cloud_whose_metadata_names_another_audience_fails_with_invalid_audience",
+            "e2e::apply_errors::access::a_cloud_whose_metadata_names_another_audience_fails_with_invalid_audience",
         ],
     },
     Entry {
@@ -188,7 +189,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "none (clock)",
         caught: &[ApplyHint],
         tests: &[
-            "e2e::apply_errors::a_token_azure_calls_expired_even_after_a_refresh_fails_with_the_clock_hint",
+            "e2e::apply_errors::access::a_token_azure_calls_expired_even_after_a_refresh_fails_with_the_clock_hint",
         ],
     },
 ];

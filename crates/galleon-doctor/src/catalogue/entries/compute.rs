@@ -33,7 +33,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "plan::region_missing_from_target_regions_fails",
             "plan::live_version_that_failed_provisioning_fails",
             "plan::a_referenced_image_in_the_wrong_regions_fails_with_the_owners_fix",
-            "e2e::apply_errors::a_raw_id_image_not_replicated_to_the_vm_region_fails_with_gallery_image_not_found",
+            "e2e::apply_errors::compute::a_raw_id_image_not_replicated_to_the_vm_region_fails_with_gallery_image_not_found",
         ],
     },
     Entry {
@@ -110,7 +110,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "doctor::specialized_image_with_admin",
             "cli::doctor_specialized_image_with_admin",
             "plan::specialized_image_with_admin_user_fails",
-            "e2e::apply_errors::a_specialized_raw_id_image_with_an_admin_user_fails_with_invalid_parameter",
+            "e2e::apply_errors::compute::a_specialized_raw_id_image_with_an_admin_user_fails_with_invalid_parameter",
         ],
     },
     Entry {
@@ -132,7 +132,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         tests: &[
             "doctor::generalized_image_without_admin",
             "cli::doctor_generalized_image_without_admin",
-            "e2e::apply_errors::a_generalized_raw_id_image_without_an_admin_user_fails_with_invalid_parameter",
+            "e2e::apply_errors::compute::a_generalized_raw_id_image_without_an_admin_user_fails_with_invalid_parameter",
         ],
     },
     Entry {
@@ -154,7 +154,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         tests: &[
             "doctor::gen2_image_on_gen1_size",
             "cli::doctor_gen2_image_on_gen1_size",
-            "e2e::apply_errors::a_gen2_raw_id_image_on_a_gen1_size_fails_with_bad_request",
+            "e2e::apply_errors::compute::a_gen2_raw_id_image_on_a_gen1_size_fails_with_bad_request",
         ],
     },
     Entry {
@@ -176,7 +176,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         tests: &[
             "doctor::trusted_launch_image_standard_vm",
             "cli::doctor_trusted_launch_image_standard_vm",
-            "e2e::apply_errors::a_raw_id_image_requiring_trusted_launch_fails_a_standard_vm_with_bad_request",
+            "e2e::apply_errors::compute::a_raw_id_image_requiring_trusted_launch_fails_a_standard_vm_with_bad_request",
         ],
     },
     Entry {
@@ -191,7 +191,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "`vm.<key>` (`size`, `zone`, `location`)",
         caught: &[ApplyHint],
         tests: &[
-            "e2e::apply_errors::a_size_the_region_does_not_offer_fails_with_sku_not_available",
+            "e2e::apply_errors::compute::a_size_the_region_does_not_offer_fails_with_sku_not_available",
         ],
     },
     Entry {
@@ -220,7 +220,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         caught: &[Plan("vm-quota"), ApplyHint],
         tests: &[
             "plan::new_vms_over_the_regional_cores_fail_with_azures_wording_and_the_increase_link",
-            "e2e::apply_errors::a_vm_over_the_regional_core_quota_fails_with_operation_not_allowed",
+            "e2e::apply_errors::compute::a_vm_over_the_regional_core_quota_fails_with_operation_not_allowed",
         ],
     },
     Entry {

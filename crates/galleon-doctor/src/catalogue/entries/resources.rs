@@ -69,7 +69,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         tests: &[
             "doctor::target_subscription_unknown",
             "cli::doctor_unknown_target_subscription",
-            "e2e::apply_errors::a_resource_group_in_a_subscription_this_cloud_does_not_have_fails_with_subscription_not_found",
+            "e2e::apply_errors::access::a_resource_group_in_a_subscription_this_cloud_does_not_have_fails_with_subscription_not_found",
         ],
     },
     Entry {
@@ -132,6 +132,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "doctor::target_tenant_has_no_service_principal",
             "cli::doctor_no_service_principal_in_image_tenant",
             "plan::missing_service_principal_fails_with_the_consent_link",
+            "e2e::apply_errors::access::an_app_without_a_service_principal_in_the_vm_tenant_fails_with_aadsts700016",
         ],
     },
     Entry {
