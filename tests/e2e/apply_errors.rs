@@ -43,6 +43,8 @@ struct Image {
     /// The definition's `SecurityType` feature, if any.
     security: Option<&'static str>,
     regions: &'static [&'static str],
+    /// The version's `excludeFromLatest`.
+    exclude_from_latest: bool,
 }
 
 /// What the seed example's VM needs: Generalized, Gen2, Trusted Launch capable, in its region.
@@ -51,6 +53,7 @@ const FITS: Image = Image {
     generation: "V2",
     security: Some("TrustedLaunchSupported"),
     regions: &["westeurope", "northeurope"],
+    exclude_from_latest: false,
 };
 
 /// The seed example with the VM's image given as a raw ARM id in the publisher tenant (a
@@ -93,7 +96,8 @@ fn publish(ctx: &TestContext, image: &Image) {
     ctx.admin_post(
         "resources",
         &json!({"id": version_id(), "location": "westeurope",
-                "properties": {"publishingProfile": {"targetRegions": regions},
+                "properties": {"publishingProfile": {"targetRegions": regions,
+                                                      "excludeFromLatest": image.exclude_from_latest},
                                "provisioningState": "Succeeded"}}),
     );
 }

@@ -204,3 +204,33 @@ fn a_generalized_raw_id_image_without_an_admin_user_fails_with_invalid_parameter
     );
     assert_eq!(last_vm_write(&ctx)["status"], 400);
 }
+
+#[test]
+fn a_raw_id_definition_whose_only_version_left_latest_fails_with_gallery_image_not_found() {
+    // The VM takes "latest" of the definition; after the plan, the owner excludes the only
+    // version from latest, so no version is eligible in any region (arm-errors.md §4.8).
+    let ctx = raw_id_workspace(&FITS);
+    let definition = format!("{}/images/ubuntu", gallery());
+    ctx.edit("app.yaml", &version_id(), &definition);
+    let plan = plan_out(&ctx);
+    publish(
+        &ctx,
+        &Image {
+            exclude_from_latest: true,
+            ..FITS
+        },
+    );
+    let run = ctx
+        .run(&["apply", "--auto-approve", plan.to_str().unwrap()])
+        .expect(1);
+    assert_vm_failed(
+        &ctx,
+        &run,
+        "GalleryImageNotFound",
+        &format!(
+            "\"The gallery image {definition} is not available in northeurope region. Please contact image owner to replicate to this region, or change your requested region.\""
+        ),
+        "add the region to the version's target_regions",
+    );
+    assert_eq!(last_vm_write(&ctx)["status"], 404);
+}

@@ -34,6 +34,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "plan::live_version_that_failed_provisioning_fails",
             "plan::a_referenced_image_in_the_wrong_regions_fails_with_the_owners_fix",
             "e2e::apply_errors::compute::a_raw_id_image_not_replicated_to_the_vm_region_fails_with_gallery_image_not_found",
+            "e2e::apply_errors::compute::a_raw_id_definition_whose_only_version_left_latest_fails_with_gallery_image_not_found",
         ],
     },
     Entry {
