@@ -76,16 +76,16 @@ fn a_raw_id_image_in_another_tenant_without_image_tenant_fails_with_linked_autho
     assert_eq!(put["auxiliary"], false);
 }
 
-#[test]
-fn a_principal_left_with_only_reader_on_the_vm_subscription_fails_with_authorization_failed() {
+/// Replaces the app's Owner on the VM's subscription by Reader (after a plan): it can still
+/// read, so a saved plan's freshness check passes, but no longer write. Returns its object id.
+fn demote_to_reader(ctx: &TestContext) -> String {
     const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
-    let ctx = raw_id_workspace(&FITS);
-    let plan = plan_out(&ctx);
-    // After the plan, the app's Owner on the VM's subscription is replaced by Reader: it can
-    // still read (the saved plan's freshness check passes) but no longer write.
     let scope = format!("/subscriptions/{SUB_B}");
-    let owner = assignment(&ctx, &scope, OWNER);
-    let principal = owner["properties"]["principalId"].as_str().unwrap();
+    let owner = assignment(ctx, &scope, OWNER);
+    let principal = owner["properties"]["principalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     ctx.admin_post(
         "resources",
         &json!({"id": format!("{scope}/providers/Microsoft.Authorization/roleAssignments/0b0b0b0b-0000-4000-8000-00000000000b"),
@@ -93,7 +93,15 @@ fn a_principal_left_with_only_reader_on_the_vm_subscription_fails_with_authoriza
                                "principalId": principal, "principalType": "ServicePrincipal",
                                "scope": scope}}),
     );
-    delete_out_of_band(&ctx, owner["id"].as_str().unwrap());
+    delete_out_of_band(ctx, owner["id"].as_str().unwrap());
+    principal
+}
+
+#[test]
+fn a_principal_left_with_only_reader_on_the_vm_subscription_fails_with_authorization_failed() {
+    let ctx = raw_id_workspace(&FITS);
+    let plan = plan_out(&ctx);
+    let principal = demote_to_reader(&ctx);
     let run = ctx
         .run(&["apply", "--auto-approve", plan.to_str().unwrap()])
         .expect(1);
@@ -329,5 +337,58 @@ fn an_app_without_a_service_principal_in_the_vm_tenant_fails_with_aadsts700016()
     assert!(
         !ctx.requests().iter().any(|r| r["method"] == "PUT"),
         "something was written"
+    );
+}
+
+#[test]
+fn json_events_report_the_refusal_once_and_skip_what_depends_on_it() {
+    let ctx = raw_id_workspace(&FITS);
+    let plan = plan_out(&ctx);
+    demote_to_reader(&ctx);
+    let run = ctx
+        .run(&["apply", "--auto-approve", "--json", plan.to_str().unwrap()])
+        .expect(1);
+    let events: Vec<Value> = run
+        .stdout()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let failed: Vec<&Value> = events.iter().filter(|e| e["event"] == "failed").collect();
+    assert_eq!(failed.len(), 1, "{events:?}");
+    let f = failed[0];
+    assert_eq!(f["step"]["address"], "resource_group.app");
+    assert_eq!(f["error"]["code"], "AuthorizationFailed");
+    assert!(
+        f["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The client '0a0a0a0a-3333-4333-8333-333333333333' with object id"),
+        "{f}"
+    );
+    assert!(
+        f["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("needs a role allowing")),
+        "{f}"
+    );
+    // Every other step waited on the group: skipped, naming it, never failed on its own.
+    let skipped: Vec<&Value> = events.iter().filter(|e| e["event"] == "skipped").collect();
+    assert_eq!(skipped.len(), 5, "{events:?}");
+    assert!(
+        skipped
+            .iter()
+            .all(|e| e["because"]["address"] == "resource_group.app"),
+        "{skipped:?}"
+    );
+    let summary = events.last().unwrap();
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(
+        (
+            &summary["failed"],
+            &summary["skipped"],
+            &summary["created"],
+            &summary["outcome"]
+        ),
+        (&json!(1), &json!(5), &json!(0), &json!("failed"))
     );
 }

@@ -91,6 +91,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "cli::doctor_no_role_to_create_the_vm",
             "cli::doctor_image_not_readable",
             "e2e::apply_errors::access::a_principal_left_with_only_reader_on_the_vm_subscription_fails_with_authorization_failed",
+            "e2e::apply_errors::access::json_events_report_the_refusal_once_and_skip_what_depends_on_it",
         ],
     },
     Entry {
