@@ -392,3 +392,38 @@ fn json_events_report_the_refusal_once_and_skip_what_depends_on_it() {
         (&json!(1), &json!(5), &json!(0), &json!("failed"))
     );
 }
+
+#[test]
+fn a_raw_id_image_in_a_subscription_this_cloud_does_not_have_is_refused_by_the_plan() {
+    // Azure would answer the VM PUT "the linked subscription ... was not found"; galleon reads
+    // the image first and refuses the plan, before writing anything.
+    let ctx = raw_id_workspace(&FITS);
+    let unknown = "cccccccc-3333-4333-8333-cccccccccccc";
+    ctx.edit(
+        "app.yaml",
+        &format!("image: /subscriptions/{SUB_A}"),
+        &format!("image: /subscriptions/{unknown}"),
+    );
+    let run = ctx.run(&["apply", "--auto-approve"]).expect(1);
+    let text = output(&run);
+    assert!(
+        text.lines().any(
+            |l| l.contains("FAIL [image-version-exists] vm.web: image version")
+                && l.contains(&format!("/subscriptions/{unknown}/"))
+                && l.ends_with("does not exist")
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Error: preflight checks failed; nothing was changed"),
+        "{text}"
+    );
+    assert!(
+        !ctx.requests().iter().any(|r| r["method"] == "PUT"
+            && r["path"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("/subscriptions/")),
+        "an ARM write was attempted"
+    );
+}

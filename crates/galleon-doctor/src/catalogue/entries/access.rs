@@ -41,8 +41,15 @@ pub(super) const ENTRIES: &[Entry] = &[
         cause: "the image id names a subscription that does not exist in this cloud",
         fix: "correct the subscription in the image id",
         address: "`vm.<key>` (`image`)",
-        caught: &[Doctor("image.subscription_tenant"), ApplyHint],
-        tests: &["doctor::image_subscription_unknown"],
+        caught: &[
+            Plan("image-version-exists"),
+            Doctor("image.subscription_tenant"),
+            ApplyHint,
+        ],
+        tests: &[
+            "doctor::image_subscription_unknown",
+            "e2e::apply_errors::access::a_raw_id_image_in_a_subscription_this_cloud_does_not_have_is_refused_by_the_plan",
+        ],
     },
     Entry {
         id: "linked_role",
