@@ -171,10 +171,12 @@ pub fn changes_of(plan: &Plan) -> Result<Vec<Change<ResourceChange>>, ApplyError
             ),
             Action::Delete => (ChangeAction::Delete, Method::Delete, "DELETE"),
         };
-        let ok = c
-            .request
-            .as_ref()
-            .is_some_and(|r| r.method == method && (method == Method::Delete || r.body.is_some()));
+        // An action (a gallery's `share`) is a POST with a body where a create or update is.
+        let post =
+            |m: Method| m == Method::Post && method == Method::Put && c.action != Action::Replace;
+        let ok = c.request.as_ref().is_some_and(|r| {
+            (r.method == method || post(r.method)) && (method == Method::Delete || r.body.is_some())
+        });
         if !ok {
             return Err(ApplyError::MalformedChange {
                 address: c.address.clone(),

@@ -390,3 +390,75 @@ async fn destroy_refuses_to_empty_a_group_that_still_holds_strangers() {
             .any(|k| k.method == "DELETE" && k.arm_id == gallery.arm_id)
     );
 }
+
+/// `fixtures::create_only` plus the gallery's direct-sharing members, added by its `share`
+/// action.
+fn with_share(action: Action, method: galleon_plan::Method) -> Plan {
+    let mut plan = fixtures::create_only();
+    let gallery = plan.change("gallery.golden").unwrap().clone();
+    let body = json!({"operationType": "Add", "groups": [
+        {"type": "AADTenants", "ids": ["22222222-2222-4222-8222-222222222222"]}]});
+    plan.changes.push(galleon_plan::ResourceChange {
+        address: "gallery_share.golden".into(),
+        kind: galleon_plan::ResourceKind::GalleryShare,
+        arm_id: format!("{}/share", gallery.arm_id),
+        action,
+        replace_reasons: Vec::new(),
+        attribute_changes: Vec::new(),
+        before: None,
+        after: None,
+        depends_on: vec!["gallery.golden".into()],
+        request: Some(galleon_plan::Request {
+            method,
+            api_version: "2025-03-03".into(),
+            body: Some(body),
+            aux_tenant_ids: Vec::new(),
+        }),
+        owned_by_us: false,
+        ..gallery
+    });
+    plan
+}
+
+#[tokio::test]
+async fn an_action_is_posted_to_its_path_with_the_plans_body_after_what_it_depends_on() {
+    let plan = with_share(Action::Create, galleon_plan::Method::Post);
+    let runner = runner(FakeArm::default());
+    let summary = apply_with(
+        &plan,
+        &runner,
+        &World::of(&plan),
+        Arc::new(MemoryLock::default()),
+        &ApplyOptions::default(),
+        &RecordingSink::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.outcome, Outcome::Success);
+    let calls = runner_calls(&runner);
+    let share = plan.change("gallery_share.golden").unwrap();
+    let posts: Vec<_> = calls.iter().filter(|k| k.method == "POST").collect();
+    assert_eq!(posts.len(), 1, "{calls:#?}");
+    assert!(posts[0].arm_id.ends_with("/galleries/golden_images/share"));
+    assert_eq!(posts[0].arm_id, share.arm_id);
+    assert_eq!(posts[0].body, share.request.as_ref().unwrap().body);
+    assert_eq!(posts[0].api_version, "2025-03-03");
+    let gallery = plan.change("gallery.golden").unwrap();
+    let at = |id: &str, m: &str| calls.iter().position(|k| k.arm_id == id && k.method == m);
+    assert!(at(&gallery.arm_id, "PUT") < at(&share.arm_id, "POST"));
+}
+
+#[test]
+fn a_replace_or_delete_carried_by_a_post_is_malformed() {
+    use galleon_plan::Method;
+    assert!(changes_of(&with_share(Action::Update, Method::Post)).is_ok());
+    for action in [Action::Replace, Action::Delete] {
+        assert!(
+            matches!(
+                changes_of(&with_share(action, Method::Post)),
+                Err(ApplyError::MalformedChange { .. })
+            ),
+            "{action:?}"
+        );
+    }
+}

@@ -166,6 +166,27 @@ impl ArmWriter for ArmWrites {
         }
     }
 
+    /// Actions answer 200 with their result, or 202 and an operation to poll (which `send`
+    /// follows); a gallery's `share` is one (Gallery_AddToSharingProfile.json).
+    async fn post(&self, w: &Write<'_>, _progress: &Progress<'_>) -> Result<(), StepFailure> {
+        let tenant = TenantId::new(w.tenant_id);
+        let aux = tenants(w.aux_tenant_ids);
+        let request = ArmRequest {
+            api_version: Some(w.api_version),
+            body: w.body,
+            aux_tenants: &aux,
+            // Adding a member already there, or removing one already gone, changes nothing:
+            // the action may be retried like a PUT.
+            idempotent: true,
+            ..ArmRequest::new(Method::POST, &tenant, w.arm_id)
+        };
+        self.client
+            .send(request)
+            .await
+            .map(|_| ())
+            .map_err(|e| failure_of(&e))
+    }
+
     async fn resources_in_group(
         &self,
         tenant_id: &str,

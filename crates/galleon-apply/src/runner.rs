@@ -24,7 +24,7 @@ pub struct Write<'a> {
     pub arm_id: &'a str,
     /// The plan's api-version.
     pub api_version: &'a str,
-    /// The PUT body; `None` for a DELETE.
+    /// The PUT or POST body; `None` for a DELETE.
     pub body: Option<&'a Value>,
     /// Tenants whose tokens go into `x-ms-authorization-auxiliary`.
     pub aux_tenant_ids: &'a [String],
@@ -41,6 +41,12 @@ pub trait ArmWriter: Sync {
     ) -> impl Future<Output = Result<(), StepFailure>> + Send;
     /// DELETE and wait until the resource is gone; an already absent resource is success.
     fn delete(
+        &self,
+        write: &Write<'_>,
+        progress: &Progress<'_>,
+    ) -> impl Future<Output = Result<(), StepFailure>> + Send;
+    /// POST an action (`arm_id` is its path) with the body, waiting for its operation.
+    fn post(
         &self,
         write: &Write<'_>,
         progress: &Progress<'_>,
@@ -112,6 +118,18 @@ impl<W: ArmWriter> StepRunner<ResourceChange> for ArmRunner<W> {
             }
             Op::Create | Op::Update => {
                 let body = match (request.method, request.body.as_ref()) {
+                    (Method::Post, Some(body)) => {
+                        return self
+                            .writer
+                            .post(
+                                &Write {
+                                    body: Some(body),
+                                    ..write
+                                },
+                                progress,
+                            )
+                            .await;
+                    }
                     (Method::Put, Some(body)) => body,
                     _ => {
                         return Err(StepFailure::message(format!(

@@ -64,6 +64,9 @@ impl ArmWriter for FakeArm {
     async fn delete(&self, w: &Write<'_>, _progress: &Progress<'_>) -> Result<(), StepFailure> {
         self.record("DELETE", w)
     }
+    async fn post(&self, w: &Write<'_>, _progress: &Progress<'_>) -> Result<(), StepFailure> {
+        self.record("POST", w)
+    }
     async fn resources_in_group(&self, _t: &str, group: &str) -> Result<Vec<String>, StepFailure> {
         Ok(self.groups.get(group).cloned().unwrap_or_default())
     }

@@ -22,6 +22,9 @@ pub enum ResourceKind {
     ImageVersion,
     /// `Microsoft.Authorization/roleAssignments` at a gallery scope.
     GalleryGrant,
+    /// A gallery's direct-sharing members, written with `POST .../galleries/{g}/share`
+    /// (`Galleries_GallerySharingProfile_Update`); its id is that action's path.
+    GalleryShare,
     /// `Microsoft.Network/virtualNetworks`, subnets inline.
     Network,
     /// `Microsoft.Network/networkSecurityGroups`.
@@ -46,12 +49,13 @@ const AUTHORIZATION_API: &str = "2022-04-01";
 
 impl ResourceKind {
     /// Every kind, in dependency order (what a resource needs comes first).
-    pub const ALL: [ResourceKind; 10] = [
+    pub const ALL: [ResourceKind; 11] = [
         ResourceKind::ResourceGroup,
         ResourceKind::Gallery,
         ResourceKind::GalleryImage,
         ResourceKind::ImageVersion,
         ResourceKind::GalleryGrant,
+        ResourceKind::GalleryShare,
         ResourceKind::Nsg,
         ResourceKind::Network,
         ResourceKind::PublicIp,
@@ -67,6 +71,7 @@ impl ResourceKind {
             ResourceKind::GalleryImage => "gallery_image",
             ResourceKind::ImageVersion => "image_version",
             ResourceKind::GalleryGrant => "gallery_grant",
+            ResourceKind::GalleryShare => "gallery_share",
             ResourceKind::Network => "network",
             ResourceKind::Nsg => "nsg",
             ResourceKind::PublicIp => "public_ip",
@@ -93,6 +98,8 @@ impl ResourceKind {
             ResourceKind::GalleryImage => "Microsoft.Compute/galleries/images",
             ResourceKind::ImageVersion => "Microsoft.Compute/galleries/images/versions",
             ResourceKind::GalleryGrant => "Microsoft.Authorization/roleAssignments",
+            // Not a type ARM lists: the `share` action below a gallery, named like a child.
+            ResourceKind::GalleryShare => "Microsoft.Compute/galleries/share",
             ResourceKind::Network => "Microsoft.Network/virtualNetworks",
             ResourceKind::Nsg => "Microsoft.Network/networkSecurityGroups",
             ResourceKind::PublicIp => "Microsoft.Network/publicIPAddresses",
@@ -105,9 +112,10 @@ impl ResourceKind {
     pub fn api_version(self) -> &'static str {
         match self {
             ResourceKind::ResourceGroup => RESOURCES_API,
-            ResourceKind::Gallery | ResourceKind::GalleryImage | ResourceKind::ImageVersion => {
-                GALLERY_API
-            }
+            ResourceKind::Gallery
+            | ResourceKind::GalleryImage
+            | ResourceKind::ImageVersion
+            | ResourceKind::GalleryShare => GALLERY_API,
             ResourceKind::GalleryGrant => AUTHORIZATION_API,
             ResourceKind::Network
             | ResourceKind::Nsg
@@ -118,9 +126,13 @@ impl ResourceKind {
     }
 
     /// Whether ownership is recorded in tags. Role assignments carry no tags: they are owned
-    /// through a deterministic name and a `galleon:<workspace>:<address>` description.
+    /// through a deterministic name and a `galleon:<workspace>:<address>` description; sharing
+    /// members belong to their gallery.
     pub fn taggable(self) -> bool {
-        !matches!(self, ResourceKind::GalleryGrant)
+        !matches!(
+            self,
+            ResourceKind::GalleryGrant | ResourceKind::GalleryShare
+        )
     }
 }
 
@@ -158,6 +170,9 @@ mod tests {
             .into_iter()
             .filter(|k| !k.taggable())
             .collect();
-        assert_eq!(untaggable, [ResourceKind::GalleryGrant]);
+        assert_eq!(
+            untaggable,
+            [ResourceKind::GalleryGrant, ResourceKind::GalleryShare]
+        );
     }
 }

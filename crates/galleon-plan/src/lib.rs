@@ -19,6 +19,7 @@ mod planner;
 pub mod preflight;
 pub mod read;
 mod run;
+pub mod share;
 
 pub use action::Action;
 pub use credentials::credential_specs;

@@ -141,16 +141,19 @@ pub enum Method {
     Put,
     /// Delete the resource.
     Delete,
+    /// Invoke an action: `arm_id` is the action's path (a gallery's `share`), the body its
+    /// parameters.
+    Post,
 }
 
 /// The write apply will send, decided at plan time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Request {
-    /// PUT or DELETE. A replace is a DELETE of `arm_id` followed by this PUT.
+    /// PUT, DELETE or POST (an action). A replace is a DELETE of `arm_id` followed by this PUT.
     pub method: Method,
     /// The api-version query parameter.
     pub api_version: String,
-    /// The JSON body of a PUT; `None` for a DELETE.
+    /// The JSON body of a PUT or POST; `None` for a DELETE.
     pub body: Option<Value>,
     /// Tenants whose tokens go into `x-ms-authorization-auxiliary` (cross-tenant references).
     #[serde(default)]

@@ -58,15 +58,25 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
 
     for d in topological(desired) {
         let found = live.get(&d.arm_id);
-        let who = found.map(|l| owner(d.kind, &l.body, workspace));
+        // Sharing members belong to their gallery, whose own change carries the ownership.
+        let who = found.map(|l| match d.kind {
+            ResourceKind::GalleryShare => Owner::Us {
+                address: d.address.clone(),
+            },
+            kind => owner(kind, &l.body, workspace),
+        });
         match &who {
             Some(Owner::Unowned) => preflight.push(adoption_warning(d)),
             Some(Owner::OtherWorkspace(other)) => preflight.push(foreign_owner(d, other)),
             _ => {}
         }
-        let result = diff(d.kind, Some(&d.body), found.map(|l| &l.body));
+        let mut result = diff(d.kind, Some(&d.body), found.map(|l| &l.body));
         let request = match result.action {
             Action::NoOp | Action::Delete => None,
+            // Sharing members are added by the gallery's `share` action, not written whole.
+            _ if d.kind == ResourceKind::GalleryShare => {
+                crate::share::add_request(&d.body, found.map(|l| &l.body))
+            }
             _ => Some(Request {
                 method: Method::Put,
                 api_version: d.kind.api_version().to_owned(),
@@ -74,6 +84,9 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
                 aux_tenant_ids: d.aux_tenant_ids.clone(),
             }),
         };
+        if d.kind == ResourceKind::GalleryShare && request.is_none() {
+            result.action = Action::NoOp;
+        }
         changes.push(ResourceChange {
             address: d.address.clone(),
             kind: d.kind,
@@ -91,6 +104,9 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             request,
             owned_by_us: matches!(who, Some(Owner::Us { .. })),
         });
+        if d.kind == ResourceKind::GalleryShare {
+            changes.extend(share_removal(d, found.map(|l| &l.body)));
+        }
     }
 
     cascade_replacements(&mut changes, desired);
@@ -102,13 +118,39 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         let kept: BTreeSet<&str> = changes.iter().map(|c| c.address.as_str()).collect();
         preflight.retain(|c| c.address.as_deref().is_none_or(|a| kept.contains(a)));
     }
+    // A share's id is an action's path, not something a GET can re-read; the gallery's own
+    // fingerprint stands for it.
     let reads = changes
         .iter()
+        .filter(|c| c.kind != ResourceKind::GalleryShare)
         .map(|c| Fingerprint::of(c.arm_id.clone(), live.get(&c.arm_id).map(|l| &l.body)))
         .collect();
     let mut plan = Plan::new(workspace, created_at, changes, preflight, reads);
     plan.targets = targets.to_vec();
     Ok(plan)
+}
+
+/// Members shared with that are no longer declared: their own POST, since one `share` call
+/// carries one operation. It runs after the additions (it depends on them).
+fn share_removal(d: &DesiredResource, live: Option<&Value>) -> Option<ResourceChange> {
+    let request = crate::share::remove_request(&d.body, live)?;
+    Some(ResourceChange {
+        address: format!("{}/remove", d.address),
+        kind: d.kind,
+        arm_id: d.arm_id.clone(),
+        tenant: d.tenant.clone(),
+        tenant_id: d.tenant_id.clone(),
+        subscription: d.subscription.clone(),
+        resource_group: d.resource_group.clone(),
+        action: Action::Update,
+        replace_reasons: Vec::new(),
+        attribute_changes: Vec::new(),
+        before: live.cloned(),
+        after: request.body.clone(),
+        depends_on: vec![d.address.clone()],
+        request: Some(request),
+        owned_by_us: true,
+    })
 }
 
 /// A replaced resource takes its existing children with it: Azure refuses to delete a gallery
@@ -135,6 +177,12 @@ fn cascade_replacements(changes: &mut [ResourceChange], desired: &[DesiredResour
         let Some(d) = desired.iter().find(|d| d.address == change.address) else {
             continue;
         };
+        if d.kind == ResourceKind::GalleryShare {
+            // The new gallery starts with no members: every declared one is added again.
+            change.action = Action::Create;
+            change.request = crate::share::add_request(&d.body, None);
+            continue;
+        }
         change.action = Action::Replace;
         change
             .replace_reasons

@@ -13,7 +13,8 @@ use time::OffsetDateTime;
 use crate::lower::{LowerContext, lower_workspace};
 use crate::preflight::{PreflightInput, SignIn, checks, quota_checks, usage_scopes};
 use crate::read::{ExternalImage, ReadOptions, TenantScope, read_external, read_live, read_usages};
-use crate::{Plan, PlanError, PlanInput, build_plan};
+use crate::share::{desired_shares, read_shares};
+use crate::{Plan, PlanError, PlanInput, ResourceKind, build_plan};
 
 /// The Azure side of a plan: a client with every tenant's credential configured.
 #[derive(Debug, Clone)]
@@ -65,7 +66,8 @@ pub async fn plan(
     let ctx = LowerContext {
         principal_ids: principal_ids(workspace, &sign_ins),
     };
-    let desired = lower_workspace(workspace, &ctx)?;
+    let mut desired = lower_workspace(workspace, &ctx)?;
+    desired.extend(desired_shares(workspace));
     let scopes = tenant_scopes(workspace);
     let read = ReadOptions {
         resource_graph: azure.resource_graph,
@@ -75,6 +77,12 @@ pub async fn plan(
     let (images, external) =
         read_external(&azure.arm, &external_images(workspace), options.concurrency).await;
     images.into_iter().for_each(|i| live.insert(i));
+    let shares: Vec<_> = desired
+        .iter()
+        .filter(|d| d.kind == ResourceKind::GalleryShare)
+        .cloned()
+        .collect();
+    read_shares(&azure.arm, &shares, &mut live, options.concurrency).await;
     tracing::debug!(
         read = live.len(),
         declared = desired.len(),

@@ -154,6 +154,21 @@ async fn write(world: &World, change: &galleon_plan::ResourceChange) {
             .await
             .unwrap_or_else(|e| panic!("DELETE {}: {e}", change.address));
     }
+    if request.method == galleon_plan::Method::Post {
+        // An action (a gallery's `share`): `arm_id` is its path.
+        let post = ArmRequest {
+            api_version: Some(&request.api_version),
+            body: request.body.as_ref(),
+            ..ArmRequest::new(Method::POST, &tenant, &change.arm_id)
+        };
+        world
+            .azure
+            .arm
+            .send(post)
+            .await
+            .unwrap_or_else(|e| panic!("POST {}: {e}", change.address));
+        return;
+    }
     if let Some(body) = &request.body {
         let put = ArmRequest {
             api_version: Some(&request.api_version),
@@ -235,9 +250,10 @@ async fn fresh_world_creates_everything_then_every_kind_is_a_no_op() {
     assert!(changed.is_empty(), "not idempotent: {changed:#?}");
     assert!(!second.has_changes());
     let kinds: std::collections::BTreeSet<_> = second.changes.iter().map(|c| c.kind).collect();
+    // Direct sharing (gallery_share) has its own test: the example shares through RBAC.
     assert_eq!(
         kinds.len(),
-        ResourceKind::ALL.len(),
+        ResourceKind::ALL.len() - 1,
         "every kind is covered: {kinds:?}"
     );
     assert!(second.changes.iter().all(|c| c.owned_by_us));
@@ -649,4 +665,79 @@ async fn role_assignments_at_a_gallery_are_read_past_the_first_page() {
         .unwrap();
     assert_eq!(grant.action, Action::NoOp, "{:#?}", grant.attribute_changes);
     assert!(!second.has_changes(), "{:?}", actions(&second));
+}
+
+#[tokio::test]
+async fn direct_sharing_members_are_added_then_converge_then_follow_the_manifest() {
+    const SUB_B: &str = "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb";
+    let world = world(|_| {}).await;
+    let direct = |members: &str| {
+        edited(
+            &["app.yaml", "tenants.yaml", "images.yaml"],
+            &[(
+                "images.yaml",
+                "    sharing:\n",
+                &format!("    sharing:\n      direct:\n{members}"),
+            )],
+        )
+    };
+    let (_d1, workspace) = direct(&format!("        tenants: [{CONSUMER}]\n"));
+    let first = plan_of(&world, &workspace).await;
+    let share = first.change("gallery_share.golden").unwrap();
+    assert_eq!(share.action, Action::Create);
+    let request = share.request.as_ref().unwrap();
+    assert_eq!(request.method, galleon_plan::Method::Post);
+    assert!(share.arm_id.ends_with("/galleries/golden_images/share"));
+    assert_eq!(
+        request.body,
+        Some(
+            json!({"operationType": "Add", "groups": [{"type": "AADTenants", "ids": [CONSUMER]}]})
+        )
+    );
+    assert!(share.depends_on.contains(&"gallery.golden".to_owned()));
+    assert!(
+        first
+            .preflight
+            .iter()
+            .all(|c| c.id != "direct-sharing-groups")
+    );
+    apply(&world, &first).await;
+
+    // The members are read back with $expand=sharingProfile/Groups: nothing left to do.
+    let second = plan_of(&world, &workspace).await;
+    assert_eq!(
+        second.change("gallery_share.golden").unwrap().action,
+        Action::NoOp,
+        "{:?}",
+        actions(&second)
+    );
+    assert!(!second.has_changes(), "{:?}", actions(&second));
+    assert!(
+        second.reads.iter().all(|r| !r.arm_id.ends_with("/share")),
+        "an action path is not re-read"
+    );
+
+    // The manifest now shares with a subscription instead of the tenant.
+    let (_d2, workspace) = direct(&format!("        subscriptions: [{SUB_B}]\n"));
+    let third = plan_of(&world, &workspace).await;
+    let add = third.change("gallery_share.golden").unwrap();
+    assert_eq!(add.action, Action::Update);
+    assert_eq!(
+        add.request.as_ref().unwrap().body,
+        Some(
+            json!({"operationType": "Add", "groups": [{"type": "Subscriptions", "ids": [SUB_B]}]})
+        )
+    );
+    let remove = third.change("gallery_share.golden/remove").unwrap();
+    assert_eq!(
+        remove.request.as_ref().unwrap().body,
+        Some(
+            json!({"operationType": "Remove", "groups": [{"type": "AADTenants", "ids": [CONSUMER]}]})
+        )
+    );
+    assert_eq!(remove.depends_on, ["gallery_share.golden"]);
+    apply(&world, &third).await;
+    let fourth = plan_of(&world, &workspace).await;
+    assert!(!fourth.has_changes(), "{:?}", actions(&fourth));
+    assert!(fourth.change("gallery_share.golden/remove").is_none());
 }

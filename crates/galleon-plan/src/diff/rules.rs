@@ -166,6 +166,17 @@ const GALLERY_GRANT: Rules = Rules {
     defaults: &[],
 };
 
+/// Direct-sharing members: groups by type, their ids a set (GUIDs, compared without case).
+const GALLERY_SHARE: Rules = Rules {
+    immutable: &[],
+    case_insensitive: &[],
+    locations: &[],
+    sets: &["groups[].ids"],
+    keyed: &[("groups", "type")],
+    timestamps: &[],
+    defaults: &[],
+};
+
 const NETWORK: Rules = Rules {
     immutable: &[("location", Immutability::Always)],
     case_insensitive: &[],
@@ -299,6 +310,7 @@ pub fn rules_for(kind: ResourceKind) -> &'static Rules {
         ResourceKind::GalleryImage => &GALLERY_IMAGE,
         ResourceKind::ImageVersion => &IMAGE_VERSION,
         ResourceKind::GalleryGrant => &GALLERY_GRANT,
+        ResourceKind::GalleryShare => &GALLERY_SHARE,
         ResourceKind::Network => &NETWORK,
         ResourceKind::Nsg => &NSG,
         ResourceKind::PublicIp => &PUBLIC_IP,

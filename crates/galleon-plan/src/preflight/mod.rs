@@ -69,14 +69,6 @@ pub fn checks(input: &PreflightInput<'_>) -> Vec<CheckResult> {
         match &r.spec {
             Spec::Vm(vm) => vm_checks(input, r, &vm.image, &mut out),
             Spec::GalleryGrant(g) => grant_check(input, r, &g.principal, &mut out),
-            Spec::Gallery(g) if g.direct_share.is_some() => out.push(CheckResult {
-                id: "direct-sharing-groups".into(),
-                address: Some(r.address.to_string()),
-                status: CheckStatus::Warn,
-                title: "direct sharing groups are not managed yet".into(),
-                message: "the gallery is created with sharingProfile.permissions Groups; the subscriptions and tenants it is shared with are added by the gallery's `share` action, which this plan does not send".into(),
-                fix: Some("share once by hand: az sig share add --gallery-name <gallery> --resource-group <group> --subscription-ids ... --tenant-ids ...".into()),
-            }),
             _ => {}
         }
     }

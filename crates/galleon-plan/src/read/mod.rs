@@ -263,9 +263,10 @@ pub async fn read_live(
 /// The resource group level kind a desired resource is listed through.
 pub(super) fn top_level_kind(kind: ResourceKind) -> ResourceKind {
     match kind {
-        ResourceKind::GalleryImage | ResourceKind::ImageVersion | ResourceKind::GalleryGrant => {
-            ResourceKind::Gallery
-        }
+        ResourceKind::GalleryImage
+        | ResourceKind::ImageVersion
+        | ResourceKind::GalleryGrant
+        | ResourceKind::GalleryShare => ResourceKind::Gallery,
         other => other,
     }
 }
