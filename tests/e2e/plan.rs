@@ -27,10 +27,7 @@ fn filters() -> Vec<(&'static str, &'static str)> {
         (r"_[0-9a-f]{32}", "_[HASH]"),
         (r#"(vmId"?\s*[:=]\s*)"[0-9a-f-]{36}""#, r#"$1"[UUID]""#),
         (r"[0-9A-F]{2}(-[0-9A-F]{2}){5}", "[MAC]"),
-        (
-            r#"(privateIPAddress"?\s*[:=]\s*)"[0-9.]+""#,
-            r#"$1"[IP]""#,
-        ),
+        (r#"(privateIPAddress"?\s*[:=]\s*)"[0-9.]+""#, r#"$1"[IP]""#),
         // The same two as JSON attribute changes: `"path": ...,` then `"before": ...`.
         (
             r#"("path": "[^"]*(vmId|privateIPAddress)",\s*"before": )"[^"]*""#,
@@ -113,4 +110,32 @@ fn fleet_plan_formats_from_a_drifted_emulator() {
     });
     ctx.edit("fleet.yaml", "count: 4", "count: 3");
     snapshot_formats(&ctx, "fleet_drifted");
+}
+
+#[test]
+fn direct_sharing_members_are_planned_applied_with_the_share_action_and_then_steady() {
+    let ctx = TestContext::new("cross-tenant");
+    ctx.edit(
+        "images.yaml",
+        "    sharing:\n",
+        "    sharing:\n      direct:\n        tenants: [22222222-2222-4222-8222-222222222222]\n",
+    );
+    let plan = ctx.run(&["plan", "--json"]).expect(0);
+    let plan: Value = serde_json::from_str(&plan.stdout()).unwrap();
+    let share = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "gallery_share.golden")
+        .expect("the members are a change");
+    assert_eq!(share["request"]["method"], "POST");
+    assert_eq!(share["request"]["body"]["operationType"], "Add");
+    ctx.run(&["apply", "--auto-approve"]).expect(0);
+    let gallery = ctx.resource("/galleries/golden_images").unwrap();
+    assert_eq!(
+        gallery["properties"]["sharingProfile"]["groups"],
+        json!([{"type": "AADTenants", "ids": ["22222222-2222-4222-8222-222222222222"]}]),
+        "{gallery:#}"
+    );
+    ctx.run(&["plan", "--detailed-exitcode"]).expect(0);
 }

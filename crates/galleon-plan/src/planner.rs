@@ -11,8 +11,8 @@ use crate::diff::diff;
 use crate::live::{LiveState, Owner, owner};
 use crate::lower::DesiredResource;
 use crate::{
-    Action, CheckResult, CheckStatus, Fingerprint, Method, Plan, PlanError, Request,
-    ResourceChange, ResourceKind,
+    Action, AttributeChange, CheckResult, CheckStatus, Fingerprint, Method, Plan, PlanError,
+    Request, ResourceChange, ResourceKind,
 };
 
 /// The inputs of [`build_plan`].
@@ -134,6 +134,21 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
 /// carries one operation. It runs after the additions (it depends on them).
 fn share_removal(d: &DesiredResource, live: Option<&Value>) -> Option<ResourceChange> {
     let request = crate::share::remove_request(&d.body, live)?;
+    // What goes, per member type, so printers show the removal rather than an empty change.
+    let attribute_changes = request
+        .body
+        .as_ref()
+        .and_then(|b| b["groups"].as_array())
+        .into_iter()
+        .flatten()
+        .map(|g| AttributeChange {
+            path: format!("groups[{}].ids", g["type"].as_str().unwrap_or_default()),
+            before: g["ids"].clone(),
+            after: Value::Null,
+            forces_replacement: false,
+            sensitive: false,
+        })
+        .collect();
     Some(ResourceChange {
         address: format!("{}/remove", d.address),
         kind: d.kind,
@@ -144,7 +159,7 @@ fn share_removal(d: &DesiredResource, live: Option<&Value>) -> Option<ResourceCh
         resource_group: d.resource_group.clone(),
         action: Action::Update,
         replace_reasons: Vec::new(),
-        attribute_changes: Vec::new(),
+        attribute_changes,
         before: live.cloned(),
         after: request.body.clone(),
         depends_on: vec![d.address.clone()],

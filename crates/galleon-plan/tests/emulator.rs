@@ -736,6 +736,13 @@ async fn direct_sharing_members_are_added_then_converge_then_follow_the_manifest
         )
     );
     assert_eq!(remove.depends_on, ["gallery_share.golden"]);
+    assert_eq!(
+        (
+            remove.attribute_changes[0].path.as_str(),
+            &remove.attribute_changes[0].before
+        ),
+        ("groups[AADTenants].ids", &json!([CONSUMER]))
+    );
     apply(&world, &third).await;
     let fourth = plan_of(&world, &workspace).await;
     assert!(!fourth.has_changes(), "{:?}", actions(&fourth));
