@@ -190,6 +190,12 @@ fn cascade_replacements(changes: &mut [ResourceChange], desired: &[DesiredResour
             continue;
         }
         let Some(d) = desired.iter().find(|d| d.address == change.address) else {
+            if change.kind == ResourceKind::GalleryShare {
+                // A removal from the old gallery: the new one has nothing to remove.
+                change.action = Action::NoOp;
+                change.request = None;
+                change.attribute_changes.clear();
+            }
             continue;
         };
         if d.kind == ResourceKind::GalleryShare {

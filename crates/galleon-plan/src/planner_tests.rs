@@ -368,3 +368,92 @@ fn a_disk_managed_by_a_deleted_vm_is_no_stranger_but_a_storage_account_is() {
     assert!(check.message.contains("storageAccounts/data"));
     assert!(!check.message.contains("OsDisk"));
 }
+
+const GALLERY: &str =
+    "/subscriptions/s1/resourceGroups/rg-app/providers/Microsoft.Compute/galleries/g";
+
+fn shared_gallery(location: &str, live_members: &[&str]) -> (Vec<DesiredResource>, LiveState) {
+    let gallery = desired(
+        "gallery.g",
+        GALLERY,
+        tagged(
+            "gallery.g",
+            json!({"properties": {"sharingProfile": {"permissions": "Groups"}}}),
+        ),
+        &[],
+    );
+    let share = desired(
+        "gallery_share.g",
+        &format!("{GALLERY}/share"),
+        json!({"groups": [{"type": "AADTenants", "ids": ["t1", "t2"]}]}),
+        &["gallery.g"],
+    );
+    let mut live_gallery = tagged(
+        "gallery.g",
+        json!({"properties": {"sharingProfile": {"permissions": "Groups"}}}),
+    );
+    live_gallery["location"] = json!(location);
+    let live = state(vec![
+        live(GALLERY, live_gallery),
+        live(
+            &format!("{GALLERY}/share"),
+            json!({"groups": [{"type": "AADTenants", "ids": live_members}]}),
+        ),
+    ]);
+    (vec![gallery, share], live)
+}
+
+#[test]
+fn sharing_members_add_the_missing_and_remove_the_undeclared_with_two_posts() {
+    let (desired, live) = shared_gallery("northeurope", &["t1", "t9"]);
+    let plan = run(&desired, &live, &[]).unwrap();
+    assert_eq!(
+        actions(&plan),
+        [
+            ("gallery.g", Action::NoOp),
+            ("gallery_share.g", Action::Update),
+            ("gallery_share.g/remove", Action::Update),
+        ]
+    );
+    let add = plan
+        .change("gallery_share.g")
+        .unwrap()
+        .request
+        .as_ref()
+        .unwrap();
+    assert_eq!(add.method, Method::Post);
+    assert_eq!(
+        add.body.as_ref().unwrap()["groups"][0]["ids"],
+        json!(["t2"])
+    );
+    let remove = plan.change("gallery_share.g/remove").unwrap();
+    assert_eq!(
+        remove.request.as_ref().unwrap().body.as_ref().unwrap()["operationType"],
+        "Remove"
+    );
+    assert!(plan.change("gallery_share.g").unwrap().owned_by_us);
+    assert!(
+        plan.preflight.is_empty(),
+        "no adoption warning: {:#?}",
+        plan.preflight
+    );
+    assert!(plan.reads.iter().all(|r| !r.arm_id.ends_with("/share")));
+}
+
+#[test]
+fn a_replaced_gallery_gets_every_member_again_and_removes_none() {
+    let (desired, live) = shared_gallery("westeurope", &["t1", "t9"]);
+    let plan = run(&desired, &live, &[]).unwrap();
+    assert_eq!(plan.change("gallery.g").unwrap().action, Action::Replace);
+    let share = plan.change("gallery_share.g").unwrap();
+    assert_eq!(share.action, Action::Create);
+    assert_eq!(
+        share.request.as_ref().unwrap().body.as_ref().unwrap()["groups"][0]["ids"],
+        json!(["t1", "t2"])
+    );
+    let remove = plan.change("gallery_share.g/remove").unwrap();
+    assert_eq!(
+        (remove.action, remove.request.is_none()),
+        (Action::NoOp, true)
+    );
+}
