@@ -151,6 +151,13 @@ fn a_resource_group_whose_tenant_does_not_own_its_subscription_fails_with_the_wr
     ctx.edit("app.yaml", "tenant: consumer", "tenant: publisher");
     let run = ctx.run(&["apply", "--auto-approve"]).expect(1);
     let text = output(&run);
+    // The read that met it, and the manifest's tenant key galleon signed in with.
+    assert!(
+        text.contains(&format!(
+            "Error: cannot read /subscriptions/{SUB_B}/resourcegroups in tenant publisher"
+        )),
+        "{text}"
+    );
     assert!(
         text.contains("401 InvalidAuthenticationTokenTenant: The access token is from the wrong issuer 'https://sts.windows.net/11111111-1111-4111-8111-111111111111/'. It must match the tenant 'https://sts.windows.net/22222222-2222-4222-8222-222222222222/' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/22222222-2222-4222-8222-222222222222' to get the token."),
         "{text}"
@@ -178,6 +185,12 @@ fn a_resource_group_in_a_subscription_this_cloud_does_not_have_fails_with_subscr
     let run = ctx.run(&["apply", "--auto-approve"]).expect(1);
     let text = output(&run);
     assert!(
+        text.contains(
+            "Error: cannot read /subscriptions/cccccccc-3333-4333-8333-cccccccccccc/resourcegroups in tenant consumer"
+        ),
+        "{text}"
+    );
+    assert!(
         text.contains(&format!(
             "SubscriptionNotFound: The subscription '{unknown}' could not be found."
         )),
@@ -201,6 +214,12 @@ fn a_cloud_whose_metadata_names_another_audience_fails_with_invalid_audience() {
     ctx.admin_put("settings", &settings);
     let run = ctx.run(&["apply", "--auto-approve"]).expect(1);
     let text = output(&run);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Error: cannot read /subscriptions/")
+                && l.contains(" in tenant ")),
+        "{text}"
+    );
     assert!(
         text.contains("401 InvalidAuthenticationTokenAudience: The access token has been obtained for wrong audience or resource 'https://storage.azure.com'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'."),
         "{text}"
