@@ -2,9 +2,9 @@
 //! and region? Compute refuses a VM PUT that exceeds them with 409 `OperationNotAllowed`
 //! (arm-errors.md §4.6), typically after the network and half the fleet already exist.
 //!
-//! Only creates count: an update keeps its size, and a replace deletes the old VM first. The
-//! count is of every VM the plan would create, `--target` or not, so a targeted plan errs on
-//! the side of a warning too many.
+//! Creates count in full and resizes to a larger size by the difference; a replace deletes
+//! the old VM first. The count is of every such VM, `--target` or not, so a targeted plan
+//! errs on the side of a failure too many.
 
 use std::collections::BTreeMap;
 
@@ -55,12 +55,30 @@ fn size_of(name: &str) -> Option<(u64, &'static str)> {
         .map(|(_, n, f)| (*n, *f))
 }
 
-/// VMs the plan creates (declared, not live).
+/// VMs that need more vCPUs after the plan: created ones, and resized ones whose new size is
+/// larger (a resize counts the difference, as Compute's "Additional Required" does).
 fn new_vms<'d>(desired: &'d [DesiredResource], live: &LiveState) -> Vec<&'d DesiredResource> {
     desired
         .iter()
-        .filter(|d| d.kind == ResourceKind::Vm && live.get(&d.arm_id).is_none())
+        .filter(|d| d.kind == ResourceKind::Vm)
+        .filter(|d| match live.get(&d.arm_id) {
+            None => true,
+            Some(l) => {
+                let now = cores_of(&l.body).map_or(0, |(n, _)| n);
+                cores_of(&d.body).is_some_and(|(n, _)| n > now)
+            }
+        })
         .collect()
+}
+
+fn size_name(body: &Value) -> &str {
+    body.pointer("/properties/hardwareProfile/vmSize")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+fn cores_of(body: &Value) -> Option<(u64, &'static str)> {
+    size_of(size_name(body))
 }
 
 fn scope_of(d: &DesiredResource) -> UsageScope {
@@ -71,7 +89,7 @@ fn scope_of(d: &DesiredResource) -> UsageScope {
     }
 }
 
-/// Where usages must be read: each subscription and region the plan creates VMs in.
+/// Where usages must be read: each subscription and region the plan creates or grows VMs in.
 pub fn usage_scopes(
     desired: &[DesiredResource],
     live: &LiveState,
@@ -97,15 +115,19 @@ pub fn quota_checks(
     let mut needs: BTreeMap<UsageScope, Need> = BTreeMap::new();
     for d in new_vms(desired, live) {
         let need = needs.entry(scope_of(d)).or_default();
-        let size = d
-            .body
-            .pointer("/properties/hardwareProfile/vmSize")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let size = size_name(&d.body);
+        // A resize within a family needs only the difference; across families the old
+        // family's cores are freed but the new one's are all needed.
+        let before = live.get(&d.arm_id).and_then(|l| cores_of(&l.body));
         match size_of(size) {
             Some((n, family)) => {
-                need.cores += n;
-                *need.families.entry(family).or_default() += n;
+                let regional = n - before.map_or(0, |(b, _)| b.min(n));
+                let in_family = match before {
+                    Some((b, f)) if f == family => n - b.min(n),
+                    _ => n,
+                };
+                need.cores += regional;
+                *need.families.entry(family).or_default() += in_family;
                 need.vms += 1;
             }
             None => need.unknown.push(format!("{} ({size})", d.address)),
@@ -174,7 +196,7 @@ fn check(
             return result(
                 CheckStatus::Fail,
                 format!(
-                    "the plan creates {} VMs needing {n} {}; Azure answers 409 OperationNotAllowed \"Operation could not be completed as it results in exceeding approved {} quota. Additional details - Deployment Model: Resource Manager, Location: {region}, Current Limit: {}, Current Usage: {}, Additional Required: {n}, (Minimum) New Limit Required: {}.\"{note}",
+                    "the plan creates or grows {} VMs needing {n} more {}; Azure answers 409 OperationNotAllowed \"Operation could not be completed as it results in exceeding approved {} quota. Additional details - Deployment Model: Resource Manager, Location: {region}, Current Limit: {}, Current Usage: {}, Additional Required: {n}, (Minimum) New Limit Required: {}.\"{note}",
                     need.vms,
                     row.display,
                     row.display,

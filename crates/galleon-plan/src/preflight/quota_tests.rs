@@ -156,3 +156,32 @@ fn unreadable_or_absent_quotas_skip_the_check() {
     assert_eq!(c.status, CheckStatus::Skipped);
     assert!(c.message.contains("no vCPU quota"), "{}", c.message);
 }
+
+#[test]
+fn a_resize_counts_the_difference_and_an_unchanged_or_smaller_size_nothing() {
+    let bigger = [vm("a", "Standard_D8s_v5")];
+    let mut live = LiveState::default();
+    live.insert(LiveResource {
+        arm_id: bigger[0].arm_id.clone(),
+        tenant: "consumer".into(),
+        tenant_id: "t".into(),
+        body: json!({"properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v5"}}}),
+    });
+    let rows = vec![row("cores", 2, 7), row("standardDSv5Family", 2, 7)];
+    let scoped: Usages = usage_scopes(&bigger, &live)
+        .into_iter()
+        .map(|s| (s, Ok(rows.clone())))
+        .collect();
+    let c = &quota_checks(&bigger, &live, &scoped)[0];
+    assert_eq!(c.status, CheckStatus::Fail, "{c:#?}");
+    assert!(
+        c.message.contains("Additional Required: 6"),
+        "{}",
+        c.message
+    );
+
+    let same = [vm("a", "Standard_D2s_v5")];
+    assert!(usage_scopes(&same, &live).is_empty());
+    let smaller = [vm("a", "Standard_B1s")];
+    assert!(usage_scopes(&smaller, &live).is_empty());
+}
