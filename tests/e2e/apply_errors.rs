@@ -9,7 +9,7 @@
 //! each with Azure's status, code and message (arm-errors.md §1-§4, cited in
 //! `crates/galleon-emulator/src/providers/compute/checks.rs` and `src/arm/auth.rs`). This file
 //! holds the setup both halves share; `compute` has Compute's refusals of the VM, `access` the
-//! sign-in, token and authorization refusals.
+//! authorization refusals, `tokens` the sign-in and token refusals.
 
 use std::path::PathBuf;
 
@@ -19,6 +19,7 @@ use crate::context::{Run, TestContext};
 
 mod access;
 mod compute;
+mod tokens;
 
 const SUB_A: &str = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa";
 const SUB_B: &str = "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb";

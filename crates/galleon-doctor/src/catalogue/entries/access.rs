@@ -167,7 +167,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         tests: &[
             "doctor::target_subscription_in_another_tenant",
             "cli::doctor_target_tenant_is_not_the_subscription_owner",
-            "e2e::apply_errors::access::a_resource_group_whose_tenant_does_not_own_its_subscription_fails_with_the_wrong_issuer",
+            "e2e::apply_errors::tokens::a_resource_group_whose_tenant_does_not_own_its_subscription_fails_with_the_wrong_issuer",
         ],
     },
     Entry {
@@ -182,7 +182,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "none (cloud selection)",
         caught: &[ApplyHint],
         tests: &[
-            "e2e::apply_errors::access::a_cloud_whose_metadata_names_another_audience_fails_with_invalid_audience",
+            "e2e::apply_errors::tokens::a_cloud_whose_metadata_names_another_audience_fails_with_invalid_audience",
         ],
     },
     Entry {
@@ -197,7 +197,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         address: "none (clock)",
         caught: &[ApplyHint],
         tests: &[
-            "e2e::apply_errors::access::a_token_azure_calls_expired_even_after_a_refresh_fails_with_the_clock_hint",
+            "e2e::apply_errors::tokens::a_token_azure_calls_expired_even_after_a_refresh_fails_with_the_clock_hint",
         ],
     },
 ];

@@ -132,7 +132,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "doctor::target_tenant_has_no_service_principal",
             "cli::doctor_no_service_principal_in_image_tenant",
             "plan::missing_service_principal_fails_with_the_consent_link",
-            "e2e::apply_errors::access::an_app_without_a_service_principal_in_the_vm_tenant_fails_with_aadsts700016",
+            "e2e::apply_errors::tokens::an_app_without_a_service_principal_in_the_vm_tenant_fails_with_aadsts700016",
         ],
     },
     Entry {
