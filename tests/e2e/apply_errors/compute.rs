@@ -31,6 +31,15 @@ fn a_raw_id_image_not_replicated_to_the_vm_region_fails_with_gallery_image_not_f
         "add the region to the version's target_regions",
     );
     assert_eq!(last_vm_write(&ctx)["status"], 404);
+    // Once the owner replicates again, the next apply creates only the VM.
+    publish(&ctx, &FITS);
+    let again = ctx.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(
+        again.stdout().contains("Plan: 1 to add, 0 to change"),
+        "{}",
+        again.stdout()
+    );
+    assert!(ctx.resource("/virtualmachines/web").is_some());
 }
 
 #[test]
@@ -165,6 +174,18 @@ fn a_vm_over_the_regional_core_quota_fails_with_operation_not_allowed() {
         "the subscription's vCPU quota is too small for this VM",
     );
     assert_eq!(last_vm_write(&ctx)["status"], 409);
+    // With the quota raised, the next apply creates only the VM.
+    ctx.admin_put(
+        &format!("subscriptions/{SUB_B}/quotas"),
+        &json!({"cores": {"northeurope": 2}}),
+    );
+    let again = ctx.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(
+        again.stdout().contains("Plan: 1 to add, 0 to change"),
+        "{}",
+        again.stdout()
+    );
+    assert!(ctx.resource("/virtualmachines/web").is_some());
 }
 
 #[test]
