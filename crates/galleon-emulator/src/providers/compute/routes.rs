@@ -172,16 +172,26 @@ fn get_gallery(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
     let mut body = present(r, false, 0);
     // Groups are only returned with $expand=SharingProfile/Groups
     // (Gallery_Get_WithExpandSharingProfileGroups.json).
-    if !wants(req, "SharingProfile/Groups")
-        && let Some(p) = body["properties"]["sharingProfile"].as_object_mut()
-    {
-        p.remove("groups");
+    if !wants(req, "SharingProfile/Groups") {
+        without_groups(&mut body);
     }
     Ok(Reply::ok(body))
 }
 
+fn without_groups(body: &mut Value) {
+    if let Some(p) = body["properties"]["sharingProfile"].as_object_mut() {
+        p.remove("groups");
+    }
+}
+
+/// Lists show what a plain GET shows: no sharing groups (those need the GET's `$expand`),
+/// so a client that lists then re-reads one gallery sees the same body.
 fn list_galleries(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
-    Ok(glue::list(ctx, req, GALLERY, |r| present(r, false, 0)))
+    Ok(glue::list(ctx, req, GALLERY, |r| {
+        let mut body = present(r, false, 0);
+        without_groups(&mut body);
+        body
+    }))
 }
 
 /// Galleries with images cannot be deleted [R: code and wording as ARM reports nested
