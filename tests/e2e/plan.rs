@@ -138,4 +138,32 @@ fn direct_sharing_members_are_planned_applied_with_the_share_action_and_then_ste
         "{gallery:#}"
     );
     ctx.run(&["plan", "--detailed-exitcode"]).expect(0);
+
+    // Shared with a subscription instead: one POST adds it, a second removes the tenant.
+    ctx.edit(
+        "images.yaml",
+        "tenants: [22222222-2222-4222-8222-222222222222]",
+        "subscriptions: [bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb]",
+    );
+    let text = ctx.run(&["plan"]).expect(0).stdout();
+    assert!(text.contains("gallery_share.golden/remove"), "{text}");
+    ctx.run(&["apply", "--auto-approve"]).expect(0);
+    let gallery = ctx.resource("/galleries/golden_images").unwrap();
+    let groups = &gallery["properties"]["sharingProfile"]["groups"];
+    let ids = |ty: &str| {
+        groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["type"] == ty)
+            .flat_map(|g| g["ids"].as_array().unwrap().clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids("Subscriptions"),
+        [json!("bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb")],
+        "{groups}"
+    );
+    assert!(ids("AADTenants").is_empty(), "{groups}");
+    ctx.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
