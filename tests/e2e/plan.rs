@@ -167,3 +167,29 @@ fn direct_sharing_members_are_planned_applied_with_the_share_action_and_then_ste
     assert!(ids("AADTenants").is_empty(), "{groups}");
     ctx.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
+
+#[test]
+fn a_plan_whose_new_vms_exceed_the_cores_quota_fails_with_the_increase_link() {
+    let ctx = TestContext::new("cross-tenant");
+    let quota = |n: u64| {
+        ctx.admin_put(
+            "subscriptions/bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb/quotas",
+            &json!({"cores": {"northeurope": n}}),
+        );
+    };
+    // The example's VM is a Standard_D2s_v5: 2 vCPUs.
+    quota(1);
+    let run = ctx.run(&["plan"]).expect(1);
+    let out = run.stdout();
+    assert!(out.contains("[vm-quota]"), "{out}");
+    assert!(
+        out.contains("Current Limit: 1, Current Usage: 0, Additional Required: 2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("https://aka.ms/ProdportalCRP/#blade/Microsoft_Azure_Capacity/UsageAndQuota"),
+        "{out}"
+    );
+    quota(2);
+    ctx.run(&["plan", "--detailed-exitcode"]).expect(2);
+}
