@@ -7,7 +7,9 @@
 //! the request log for everything but the admin API.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -43,7 +45,18 @@ pub struct Shared {
     pub faults: Mutex<Injector>,
     /// Request log (admin `GET requests`).
     pub log: Mutex<Vec<LogEntry>>,
+    /// State changed since it was last written.
+    pub dirty: AtomicBool,
+    /// When the state was last written.
+    pub last_persist: Mutex<Instant>,
 }
+
+/// How often the state is written at most. Writing the whole world after every request made
+/// large worlds quadratic (thousands of resources rewritten per write); now a burst of writes
+/// costs one file write per period, and `flush` (on a timer and at shutdown) writes the rest.
+/// A killed emulator forgets at most this much acknowledged work, which a following apply
+/// redoes (PUTs are idempotent).
+pub const PERSIST_EVERY: Duration = Duration::from_millis(250);
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,9 +70,38 @@ impl Shared {
     /// Writes the state to the state dir (if any). Failures are logged, not fatal: the
     /// in-memory state stays authoritative.
     pub fn persist(&self, state: &World) {
+        if self.state_dir.is_none() {
+            return;
+        }
+        self.dirty.store(true, Ordering::SeqCst);
+        let mut last = self
+            .last_persist
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.elapsed() >= PERSIST_EVERY {
+            *last = Instant::now();
+            self.write(state);
+        }
+    }
+
+    /// Writes the state now if it changed since the last write (timer and shutdown).
+    pub fn flush(&self) {
+        if self.state_dir.is_some() && self.dirty.load(Ordering::SeqCst) {
+            let world = self.world();
+            *self
+                .last_persist
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
+            self.write(&world);
+        }
+    }
+
+    fn write(&self, state: &World) {
+        self.dirty.store(false, Ordering::SeqCst);
         if let Some(dir) = &self.state_dir
             && let Err(e) = state::persist(state, dir)
         {
+            self.dirty.store(true, Ordering::SeqCst);
             tracing::warn!(error = %e, "could not persist emulator state");
         }
     }

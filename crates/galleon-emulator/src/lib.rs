@@ -155,8 +155,20 @@ impl Emulator {
             state_dir: config.state_dir.clone(),
             throttler: Mutex::new(Throttler::default()),
             log: Mutex::new(Vec::new()),
+            dirty: std::sync::atomic::AtomicBool::new(true),
+            last_persist: Mutex::new(std::time::Instant::now()),
         });
-        shared.persist(&shared.world());
+        shared.flush();
+        let flusher = Arc::downgrade(&shared);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(app::PERSIST_EVERY).await;
+                match flusher.upgrade() {
+                    Some(shared) => shared.flush(),
+                    None => break,
+                }
+            }
+        });
         let (stop, stopped) = watch::channel(false);
         let router = app::router(shared.clone());
         let task = tokio::spawn(server::serve(
@@ -245,11 +257,13 @@ impl RunningEmulator {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.shared.flush();
     }
 }
 
 impl Drop for RunningEmulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        self.shared.flush();
     }
 }

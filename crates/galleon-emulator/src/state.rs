@@ -295,7 +295,8 @@ pub fn derived_guid(parts: &[&str]) -> String {
 /// # Errors
 /// The directory cannot be written.
 pub fn persist(state: &State, dir: &Path) -> std::io::Result<()> {
-    let json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+    // Compact: the file is rewritten often and read only by the emulator.
+    let json = serde_json::to_vec(state).map_err(std::io::Error::other)?;
     let tmp = dir.join("state.json.tmp");
     write_private(&tmp, &json)?;
     std::fs::rename(tmp, state_file(dir))
