@@ -65,7 +65,9 @@ fn seed_scenario_from_scratch_then_second_apply_is_a_no_op() {
     ctx.run(&["destroy", "--auto-approve"]).expect(0);
     let left = ctx.resources();
     assert!(
-        !left.iter().any(|r| r["tags"]["galleon-workspace"] == "cross-tenant"),
+        !left
+            .iter()
+            .any(|r| r["tags"]["galleon-workspace"] == "cross-tenant"),
         "{left:?}"
     );
     assert!(ctx.resource("/images/ubuntu-2204-base").is_some());
