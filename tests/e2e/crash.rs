@@ -140,3 +140,37 @@ fn the_emulator_restarting_mid_apply_then_the_next_run_converges() {
     }
     invariants::assert_untouched(&ctx, &before);
 }
+
+#[test]
+fn a_killed_apply_keeps_the_lock_until_its_lease_expires_or_it_is_broken() {
+    let ctx = TestContext::new("cross-tenant");
+    slow_operations(&ctx);
+    let mut child = spawn(&ctx, &["apply", "--auto-approve"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let leased = |r: &serde_json::Value| {
+        r["path"].as_str().unwrap_or("").starts_with("/blob/")
+            && r["query"].as_str().unwrap_or("").contains("comp=lease")
+            && r["status"] == 201
+    };
+    while !ctx.requests().iter().any(leased) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lock was never taken"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+    // The dead holder's lease still stands: a second apply must not write beside it, and says
+    // how to recover.
+    let blocked = ctx.run(&["apply", "--auto-approve"]).expect(1);
+    let err = blocked.stderr();
+    assert!(
+        err.contains("lock") && err.contains("force-unlock"),
+        "{err}"
+    );
+    // Breaking it is the user's explicit decision; then the apply converges.
+    ctx.run(&["force-unlock"]).expect(0);
+    ctx.run(&["apply", "--auto-approve"]).expect(0);
+    ctx.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
