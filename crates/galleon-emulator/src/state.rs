@@ -7,8 +7,10 @@
 //! id (ARM ids are case-insensitive) so that one store serves every provider.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
+use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -143,10 +145,12 @@ pub struct State {
     pub service_principals: Vec<ServicePrincipal>,
     /// Subscriptions.
     pub subscriptions: Vec<Subscription>,
-    /// ARM resources (incl. role assignments) keyed by lower-cased id.
-    pub resources: BTreeMap<String, Resource>,
-    /// Long-running operations keyed by operation id.
-    pub operations: BTreeMap<String, Operation>,
+    /// ARM resources (incl. role assignments) keyed by lower-cased id. A persistent map: every
+    /// write snapshots it for rollback (`arm::dispatch`), which must cost O(1), not a copy of a
+    /// 10,000-resource world per request.
+    pub resources: OrdMap<String, Resource>,
+    /// Long-running operations keyed by operation id (persistent for the same reason).
+    pub operations: OrdMap<String, Operation>,
     /// Provider-owned state that is not an ARM resource (e.g. blob containers), by provider name.
     pub extensions: BTreeMap<String, Value>,
     /// Tunables (from the seed, changed at run time through the admin API).
@@ -233,17 +237,23 @@ impl State {
     /// role assignments at its scope); returns how many documents went.
     pub fn remove_tree(&mut self, id: &str) -> usize {
         let key = id.to_ascii_lowercase();
-        let prefix = format!("{key}/");
         let doomed: Vec<String> = self
-            .resources
-            .keys()
-            .filter(|k| **k == key || k.starts_with(&prefix))
-            .cloned()
+            .under(&key)
+            .filter(|(k, _)| is_under(k, &key))
+            .map(|(k, _)| k.clone())
             .collect();
         for k in &doomed {
             self.resources.remove(k);
         }
         doomed.len()
+    }
+
+    /// Resources whose key starts with `prefix` (a superset of those under it: `…/vm1` also
+    /// finds `…/vm10`), found through the ordered map instead of a scan of the whole world.
+    fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> {
+        self.resources
+            .range::<_, str>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(move |(k, _)| k.starts_with(prefix))
     }
 
     /// Resources whose id starts with `scope` (segment-wise) and whose type equals
@@ -254,10 +264,15 @@ impl State {
         resource_type: &'a str,
     ) -> impl Iterator<Item = &'a Resource> + 'a {
         let scope = scope.trim_end_matches('/').to_ascii_lowercase();
-        self.resources.iter().filter_map(move |(k, r)| {
-            (r.resource_type.eq_ignore_ascii_case(resource_type) && is_under(k, &scope))
-                .then_some(r)
-        })
+        let from = self
+            .resources
+            .range::<_, str>((Bound::Included(scope.as_str()), Bound::Unbounded));
+        let prefix = scope.clone();
+        from.take_while(move |(k, _)| k.starts_with(&prefix))
+            .filter_map(move |(k, r)| {
+                (r.resource_type.eq_ignore_ascii_case(resource_type) && is_under(k, &scope))
+                    .then_some(r)
+            })
     }
 }
 

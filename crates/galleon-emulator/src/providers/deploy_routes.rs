@@ -244,12 +244,20 @@ fn run(hx: &mut HookCtx<'_>, _name: &str, data: &Value) -> Result<Option<Value>,
     // A deployment succeeds only once its resources have: their own operations end now (the
     // deployment's duration stood for theirs), so whoever reads the VM after the deployment
     // (as `az vm create` does) finds it provisioned.
-    for op in hx.state.operations.values_mut() {
-        if !op.is_done()
-            && outputs
-                .iter()
-                .any(|id| op.resource_id.eq_ignore_ascii_case(id))
-        {
+    let running: Vec<String> = hx
+        .state
+        .operations
+        .iter()
+        .filter(|(_, op)| {
+            !op.is_done()
+                && outputs
+                    .iter()
+                    .any(|id| op.resource_id.eq_ignore_ascii_case(id))
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in running {
+        if let Some(op) = hx.state.operations.get_mut(&key) {
             op.completes = hx.now;
         }
     }
