@@ -1,7 +1,7 @@
 //! The admin API under `/_emulator/`: lets tests and demos look inside the emulator and bend
 //! it — the request log (without token values), faults, settings, the stored resources,
-//! out-of-band resource injection (drift, unowned resources), consent (service principals),
-//! subscription quotas, and the clock. No authentication: the server only listens on loopback.
+//! out-of-band resource injection (drift, unowned resources), consent (service principals, and
+//! its removal), subscription quotas and size restrictions, and the clock. No authentication: the server only listens on loopback.
 
 use std::sync::Arc;
 
@@ -27,8 +27,12 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/settings", get(get_settings).put(put_settings))
         .route("/state", get(state))
         .route("/resources", post(post_resource).delete(delete_resource))
-        .route("/service-principals", post(post_service_principal))
+        .route(
+            "/service-principals",
+            post(post_service_principal).delete(delete_service_principal),
+        )
         .route("/subscriptions/{id}/quotas", put(put_quotas))
+        .route("/subscriptions/{id}/restrictions", put(put_restrictions))
         .route("/clock/advance", post(advance_clock))
         .route("/oidc/token", post(crate::entra::oidc_token))
         .route(
@@ -184,6 +188,47 @@ async fn post_service_principal(
     let created = world.ensure_service_principal(&sp.app_id, &tid, sp.object_id.as_deref());
     shared.persist(&world);
     (StatusCode::OK, Json(json!(created))).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct ServicePrincipalQuery {
+    app_id: String,
+    tenant: String,
+}
+
+/// Removes an app's service principal from a tenant (`az ad sp delete`), so the tenant is one
+/// the app was never consented in. Its role assignments stay, orphaned, as in Azure.
+async fn delete_service_principal(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<ServicePrincipalQuery>,
+) -> Response {
+    let mut world = shared.world();
+    let Some(tid) = world.tenant(&q.tenant).map(|t| t.id.clone()) else {
+        return bad(format!("unknown tenant '{}'", q.tenant));
+    };
+    let before = world.service_principals.len();
+    world.service_principals.retain(|sp| {
+        !(sp.app_id.eq_ignore_ascii_case(&q.app_id) && sp.tenant.eq_ignore_ascii_case(&tid))
+    });
+    let removed = before - world.service_principals.len();
+    shared.persist(&world);
+    Json(json!({"removed": removed})).into_response()
+}
+
+/// Replaces the sizes a subscription may not deploy, by region (`{"northeurope":
+/// ["Standard_D2s_v5"]}`): Compute answers `NotAvailableForSubscription` for them.
+async fn put_restrictions(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Json(by_region): Json<BTreeMap<String, Vec<String>>>,
+) -> Response {
+    let mut world = shared.world();
+    if world.subscription(&id).is_none() {
+        return bad(format!("unknown subscription '{id}'"));
+    }
+    crate::providers::compute::restrictions::set(&mut world, &id, &by_region);
+    shared.persist(&world);
+    Json(json!(by_region)).into_response()
 }
 
 /// Replaces a subscription's quotas (`{"cores": {"westeurope": 4}}`, as in the seed), so a test

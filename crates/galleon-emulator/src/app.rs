@@ -24,6 +24,7 @@ use crate::arm::registry::{RawCtx, RawRequest, Registry};
 use crate::arm::throttle::Throttler;
 use crate::arm::{self, LoggedPrincipal, context::Principal, errors::ArmError};
 use crate::faults::{Fault, Injector};
+use crate::seed::AuthorizationFault;
 use crate::state::{self, State as World};
 use crate::token::Signer;
 
@@ -137,7 +138,8 @@ pub struct LogEntry {
     pub auxiliary_tenants: Vec<String>,
     /// The authenticated principal, if authentication got that far.
     pub principal: Option<Principal>,
-    /// Injected fault, if any (`throttle`, `error500`, `error503`, `drop`).
+    /// Injected fault, if any (`throttle`, `error500`, `error503`, `drop`,
+    /// `authorization_strip`, `authorization_not_bearer`).
     pub fault: Option<String>,
 }
 
@@ -245,11 +247,14 @@ async fn faults_and_log(
     if decision.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(decision.latency_ms)).await;
     }
+    let tampered = decision
+        .authorization
+        .map(|damage| tamper_authorization(req.headers_mut(), damage));
     let (response, fault) = match decision.fault {
         Fault::None => {
             req.extensions_mut()
                 .insert(FailOperation(decision.fail_operation));
-            (next.run(req).await, None)
+            (next.run(req).await, tampered)
         }
         Fault::Throttle => (
             injected(
@@ -310,6 +315,31 @@ async fn faults_and_log(
     log.push(entry);
     drop(log);
     response
+}
+
+/// Does to the header what the configured proxy does; ARM's authentication then answers as it
+/// would to whatever reached it. The token itself is never logged.
+fn tamper_authorization(
+    headers: &mut axum::http::HeaderMap,
+    damage: AuthorizationFault,
+) -> &'static str {
+    match damage {
+        AuthorizationFault::Strip => {
+            headers.remove(axum::http::header::AUTHORIZATION);
+            "authorization_strip"
+        }
+        AuthorizationFault::NotBearer => {
+            if let Some(value) = headers.get(axum::http::header::AUTHORIZATION)
+                && let Ok(text) = value.to_str()
+            {
+                let token = text.split_once(' ').map_or(text, |(_, t)| t);
+                if let Ok(v) = axum::http::HeaderValue::from_str(&format!("Negotiate {token}")) {
+                    headers.insert(axum::http::header::AUTHORIZATION, v);
+                }
+            }
+            "authorization_not_bearer"
+        }
+    }
 }
 
 fn injected(status: StatusCode, code: &str, message: &str, retry: bool) -> Response {

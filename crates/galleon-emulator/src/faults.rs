@@ -1,5 +1,6 @@
-//! Injected faults: random 429/500/503 answers, dropped connections, failed LROs and added
-//! latency, so that clients' retry and recovery paths can be tested against a real server.
+//! Injected faults: random 429/500/503 answers, dropped connections, failed LROs, added
+//! latency and a proxy's damage to the `Authorization` header, so that clients' retry,
+//! recovery and error paths can be tested against a real server.
 //!
 //! Draws come from a generator seeded by the configuration, so a test that sets a seed sees
 //! the same sequence of faults on every run. Changing the configuration (admin `PUT faults`)
@@ -8,7 +9,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::seed::Faults;
+use crate::seed::{AuthorizationFault, Faults};
 
 /// What to do to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub struct Decision {
     pub fault: Fault,
     /// Whether an LRO started by the request must fail.
     pub fail_operation: bool,
+    /// What happens to the request's `Authorization` header before ARM sees it.
+    pub authorization: Option<AuthorizationFault>,
 }
 
 /// The seeded fault generator and its configuration.
@@ -75,6 +78,7 @@ impl Injector {
                 latency_ms: 0,
                 fault: Fault::None,
                 fail_operation: false,
+                authorization: None,
             };
         }
         let roll: f64 = self.rng.r#gen();
@@ -97,6 +101,7 @@ impl Injector {
             latency_ms: c.latency_ms,
             fault,
             fail_operation,
+            authorization: c.authorization,
         }
     }
 }
@@ -127,5 +132,28 @@ mod tests {
         });
         assert_eq!(only_put.decide("GET", "/x").fault, Fault::None);
         assert_eq!(only_put.decide("PUT", "/x").fault, Fault::Error500);
+    }
+
+    #[test]
+    fn authorization_damage_hits_every_matching_request_and_no_other() {
+        let mut i = Injector::new(Faults {
+            authorization: Some(AuthorizationFault::Strip),
+            method: Some("PUT".into()),
+            path_contains: Some("/virtualMachines/".into()),
+            ..Faults::default()
+        });
+        for _ in 0..5 {
+            let d = i.decide("PUT", "/subscriptions/s/x/virtualmachines/web");
+            assert_eq!(d.authorization, Some(AuthorizationFault::Strip));
+            assert_eq!(d.fault, Fault::None);
+        }
+        assert_eq!(
+            i.decide("GET", "/x/virtualMachines/web").authorization,
+            None
+        );
+        assert_eq!(
+            i.decide("PUT", "/x/networkInterfaces/n").authorization,
+            None
+        );
     }
 }

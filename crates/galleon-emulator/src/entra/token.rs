@@ -2,7 +2,7 @@
 //! or a `client_assertion` matched against the app's federated identity credentials; answers
 //! v1 access tokens or Entra's AADSTS errors (entra.md §1-§3).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -17,6 +17,7 @@ use super::{aad_error, no_store_headers, oidc_issuer, tenant_not_found};
 use crate::app::Shared;
 use crate::arm::json_response;
 use crate::state::App;
+use crate::token::Signer;
 
 /// The resource audience a client-credentials scope names, or the AADSTS error to answer.
 fn audience_of(scope: &str) -> Result<String, (u32, String)> {
@@ -149,7 +150,10 @@ pub async fn token(
     };
     let app = world.app(&client_id).cloned();
     let sp = world.service_principal(&client_id, &t.id).cloned();
-    let (Some(app), Some(sp)) = (app, sp) else {
+    // Before March 2026 Entra still signed a registered multi-tenant app in where it had no
+    // service principal, with a token carrying no object id (entra.md §5).
+    let sp_less = app.is_some() && sp.is_none() && world.settings.service_principal_less_tokens;
+    let (Some(app), Some(sp)) = (app, sp.map(Some).or(sp_less.then_some(None))) else {
         return aad_error(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
@@ -190,16 +194,37 @@ pub async fn token(
     let lifetime = world.settings.token_lifetime_secs as i64;
     let iat = now.unix_timestamp() - 300;
     let issuer = format!("https://sts.windows.net/{}/", t.id);
-    let claims = json!({
+    let mut claims = json!({
         "aud": aud, "iss": issuer, "iat": iat, "nbf": iat, "exp": now.unix_timestamp() + lifetime,
         "aio": "emulator", "appid": app.app_id, "appidacr": acr, "idp": issuer, "idtyp": "app",
-        "oid": sp.object_id, "rh": "0.emulator.", "sub": sp.object_id, "tid": t.id,
+        "rh": "0.emulator.", "tid": t.id,
         "uti": Uuid::new_v4().simple().to_string(), "ver": "1.0",
     });
+    if let Some(sp) = &sp {
+        claims["oid"] = json!(sp.object_id);
+        claims["sub"] = json!(sp.object_id);
+    }
+    let other_cloud = world.settings.other_cloud_tenants.iter().any(|o| {
+        o.eq_ignore_ascii_case(&t.id)
+            || t.domain
+                .as_deref()
+                .is_some_and(|d| d.eq_ignore_ascii_case(o))
+    });
     drop(world);
-    let access_token = shared.signer.sign(&claims);
+    let access_token = if other_cloud {
+        other_cloud_signer().sign(&claims)
+    } else {
+        shared.signer.sign(&claims)
+    };
     let body = json!({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access_token});
     json_response(StatusCode::OK, no_store_headers(), Some(body))
+}
+
+/// Another cloud's Entra signing key: generated once per process, published nowhere, so no
+/// token it signs verifies at this ARM.
+fn other_cloud_signer() -> &'static Signer {
+    static KEY: OnceLock<Signer> = OnceLock::new();
+    KEY.get_or_init(|| Signer::generate().expect("RSA key generation"))
 }
 
 fn check_secret(app: &App, secret: &str) -> Result<(), Response> {

@@ -218,6 +218,14 @@ pub struct Settings {
     /// a cloud description that does not match the ARM it names, so a client requests tokens
     /// ARM refuses with `InvalidAuthenticationTokenAudience`.
     pub metadata_audiences: Vec<String>,
+    /// Tenants (ids or domains) whose tokens Entra signs with another cloud's key, as when a
+    /// client signs in at a sovereign cloud's authority and calls this cloud's ARM: ARM cannot
+    /// verify them and answers `InvalidAuthenticationToken` "The access token is invalid."
+    pub other_cloud_tenants: Vec<String>,
+    /// Entra before March 2026: an app without a service principal in a tenant still gets a
+    /// token there, with no object id (entra.md §5, deprecate-service-principal-less-
+    /// authentication.md); ARM refuses it for its missing `oid` claim. Off: AADSTS700016.
+    pub service_principal_less_tokens: bool,
 }
 
 impl Default for Settings {
@@ -231,6 +239,8 @@ impl Default for Settings {
             throttling: Throttling::default(),
             faults: Faults::default(),
             metadata_audiences: Vec::new(),
+            other_cloud_tenants: Vec::new(),
+            service_principal_less_tokens: false,
         }
     }
 }
@@ -301,6 +311,20 @@ pub struct Faults {
     pub path_contains: Option<String>,
     /// Only requests with this method are affected; all when absent.
     pub method: Option<String>,
+    /// What a proxy between the client and ARM does to the `Authorization` header of every
+    /// affected request (deterministic, not drawn); ARM's own token checks then answer.
+    pub authorization: Option<AuthorizationFault>,
+}
+
+/// A proxy's damage to the `Authorization` header (arm-errors.md §3, §8 rows 1-2).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorizationFault {
+    /// The header is removed (a proxy that drops credentials it does not own).
+    Strip,
+    /// The bearer scheme is replaced (`Negotiate <token>`), as a proxy doing integrated
+    /// authentication writes its own scheme over the client's.
+    NotBearer,
 }
 
 impl Seed {

@@ -8,6 +8,7 @@ mod arm_auth;
 mod binary;
 mod framework;
 mod identity;
+mod proxies;
 mod resource_groups;
 mod roles;
 
@@ -19,4 +20,5 @@ mod graph;
 mod network;
 mod usages;
 mod vm;
+mod vm_terms;
 mod world;

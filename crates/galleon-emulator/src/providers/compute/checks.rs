@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use super::gallery::{self, RegionState};
-use super::sizes;
+use super::{image_terms, restrictions, sizes};
 pub use crate::providers::rp::Lookup;
 use crate::providers::rp::{ArmId, RpError, normalize_location};
 
@@ -31,6 +31,8 @@ pub struct VmWrite<'a> {
     pub cores_limit: Option<u32>,
     /// Cores used in the subscription and region by other VMs (not this one).
     pub cores_used: u32,
+    /// The subscription may not deploy this size in this region (`restrictions`).
+    pub size_restricted: bool,
     /// Emulator clock, for replication progress.
     pub now_ms: i64,
 }
@@ -58,6 +60,7 @@ pub fn validate_vm(w: &VmWrite<'_>, lookup: &dyn Lookup) -> Result<Option<ImageF
         let image = resolve_image(w, lookup)?;
         if let Some(image) = &image {
             check_os_profile(image, props)?;
+            image_terms::check(w, lookup)?;
         }
         image
     } else {
@@ -106,6 +109,9 @@ pub fn validate_vm(w: &VmWrite<'_>, lookup: &dyn Lookup) -> Result<Option<ImageF
             ),
         ));
     };
+    if w.size_restricted {
+        return Err(restrictions::not_available_for_subscription());
+    }
     if let Some(limit) = w.cores_limit
         && w.cores_used + size.cores > limit
     {

@@ -53,6 +53,7 @@ fn run(body: &Value, lookup: &MapLookup, now: i64) -> Result<Option<ImageFacts>,
         existing_generation: None,
         cores_limit: Some(4),
         cores_used: 2,
+        size_restricted: false,
         now_ms: now,
     };
     validate_vm(&w, lookup)
@@ -215,6 +216,7 @@ fn updates_skip_image_checks() {
         existing_generation: None,
         cores_limit: None,
         cores_used: 0,
+        size_restricted: false,
         now_ms: 0,
     };
     assert!(validate_vm(&w, &l).unwrap().is_none());
@@ -236,6 +238,7 @@ fn updates_recheck_a_size_change_against_the_vms_generation() {
         existing_generation: Some(2),
         cores_limit: None,
         cores_used: 0,
+        size_restricted: false,
         now_ms: 0,
     };
     let e = validate_vm(&w, &l).unwrap_err();

@@ -4,7 +4,9 @@
 
 pub mod checks;
 pub mod gallery;
+pub mod image_terms;
 pub mod linked;
+pub mod restrictions;
 pub mod routes;
 pub mod shared_routes;
 pub mod sizes;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::checks::{self, VmWrite};
 use super::gallery::PRIVATE;
 use super::routes::COMPUTE_VERSIONS;
-use super::{sizes, vm};
+use super::{restrictions, sizes, vm};
 use crate::arm::context::{ArmRequest, Ctx, Reply};
 use crate::arm::errors::ArmError;
 use crate::arm::lro::{self, Begin, Completion};
@@ -168,6 +168,14 @@ fn write_vm(
         .to_owned();
     check_nics(ctx, &req.path.raw, body, &location)?;
     let (cores_limit, cores_used) = quota(ctx, &id, &location);
+    // A restriction stops new deployments of the size; a VM that already has it keeps running.
+    let size = body["properties"]["hardwareProfile"]["vmSize"].as_str();
+    let resized =
+        prev.is_none_or(|p| p["properties"]["hardwareProfile"]["vmSize"].as_str() != size);
+    let size_restricted = resized
+        && size.is_some_and(|s| {
+            restrictions::is_restricted(ctx.state, &id.subscription, &location, s)
+        });
     let tenant = ctx
         .tenant_of_subscription(&id.subscription)
         .unwrap_or_default();
@@ -186,6 +194,7 @@ fn write_vm(
             }),
             cores_limit,
             cores_used,
+            size_restricted,
             now_ms: now,
         },
         &StateLookup(ctx.state),
