@@ -97,6 +97,24 @@ pub fn arm_hint(e: &ArmError) -> Option<String> {
                 principal_words(e)
             ))
         }
+        "InvalidAuthenticationToken" => e
+            .principal
+            .as_ref()
+            .and_then(|p| Some((p.app_id.as_deref()?, p.tenant_id.as_ref()?)))
+            .map(|(app, tenant)| {
+                if e.message.contains("'oid'") {
+                    // A service-principal-less token (entra.md §5): Entra signed the app in
+                    // without an object id, so ARM has no principal to authorize.
+                    format!(
+                        "the app {app} has no service principal in tenant {tenant}: an admin of that tenant must consent to it, or run `az ad sp create --id {app}` there"
+                    )
+                } else {
+                    format!(
+                        "ARM could not verify the token galleon got from tenant {tenant}: it was issued by another cloud's Entra ID; sign in at the cloud whose ARM galleon calls (check --endpoint and the tenant's cloud)"
+                    )
+                }
+            })
+            .or_else(|| code_hint(&e.code, &e.message)),
         code => code_hint(code, &e.message),
     }
 }
@@ -154,8 +172,11 @@ pub fn code_hint(code: &str, message: &str) -> Option<String> {
         "InvalidAuthenticationTokenAudience" => {
             "the token was issued for another resource or cloud: check --endpoint (galleon reads the audience from the cloud's metadata)"
         }
-        "AuthenticationFailed" | "AuthenticationFailedInvalidHeader" => {
-            "the request reached ARM without a valid Authorization header: a proxy between galleon and Azure may strip or rewrite it"
+        "AuthenticationFailed" => {
+            "the request reached ARM without its Authorization header, which galleon always sends: a proxy between galleon and Azure (HTTPS_PROXY) stripped it; let it pass the header through"
+        }
+        "AuthenticationFailedInvalidHeader" => {
+            "the request reached ARM with an Authorization header that is not `Bearer <token>`, the only form galleon sends: a proxy between galleon and Azure (HTTPS_PROXY) rewrote it; let it pass the header through"
         }
         "SubscriptionNotFound" => {
             "the subscription does not exist in this cloud: check the resource group's `subscription:` and --endpoint"
@@ -164,13 +185,11 @@ pub fn code_hint(code: &str, message: &str) -> Option<String> {
             "the resource does not exist: check its name, or apply the plan that creates it"
         }
         "ParentResourceNotFound" => {
-            "the parent (gallery, image definition, network) does not exist yet: declare it in the workspace so galleon creates it first"
+            "the parent (gallery, image definition, network) does not exist: if it was deleted after the plan was made, run `galleon plan` again so the plan recreates it first; otherwise declare it in the workspace"
         }
         "NotAvailableForSubscription" => {
             "the subscription may not deploy this VM size in this region: pick another size or region"
         }
-        // These codes mean many things; only the messages matched above get a hint.
-        "InvalidParameter" | "BadRequest" => return None,
         // Messages whose error code Azure's documentation does not give (arm-errors.md §9).
         _ if message.contains("There is no latest image version exists") => {
             "every version of the image definition is excluded from latest: set exclude_from_latest to false on one version, or reference a version"
@@ -186,6 +205,8 @@ pub fn code_hint(code: &str, message: &str) -> Option<String> {
         {
             "the image version is encrypted with a disk encryption set from another subscription: publish a version whose encryption set is in the VM's subscription"
         }
+        // These codes mean many things; only the messages matched above get a hint.
+        "InvalidParameter" | "BadRequest" => return None,
         _ => {
             return catalogue()
                 .iter()
@@ -449,6 +470,50 @@ mod tests {
             assert!(h.contains(word), "{code}: {h}");
         }
         assert!(code_hint("InvalidParameter", "The value of parameter foo is invalid.").is_none());
+    }
+
+    #[test]
+    fn compute_refusals_known_by_message_get_their_hint_whatever_the_code() {
+        let des = "Disk encryption set /subscriptions/aaa/resourceGroups/k/providers/Microsoft.Compute/diskEncryptionSets/d in Azure Compute Gallery /x/versions/1.0.0 belongs to subscription aaa and cannot be used with resource '' in subscription bbb";
+        let plan = "The resource with id /x/virtualMachines/web has a different plan ['{}'] than the parent gallery image plan ['null']";
+        for code in ["BadRequest", "InvalidParameter", "Unknown"] {
+            assert!(
+                code_hint(code, des).unwrap().contains("encryption set"),
+                "{code}"
+            );
+            assert!(
+                code_hint(code, plan).unwrap().contains("purchase plan"),
+                "{code}"
+            );
+        }
+        assert!(code_hint("BadRequest", "something else").is_none());
+    }
+
+    #[test]
+    fn token_refusals_name_the_app_and_tenant_and_transport_refusals_the_proxy() {
+        let mut e = arm(
+            "InvalidAuthenticationToken",
+            "The received access token is not valid: at least one of the claims 'puid' or 'altsecid' or 'oid' should be present.",
+        );
+        e.principal.as_mut().unwrap().object_id = None;
+        let h = arm_hint(&e).unwrap();
+        assert!(
+            h.contains("app app-1 has no service principal in tenant tenant-b"),
+            "{h}"
+        );
+        assert!(h.contains("az ad sp create --id app-1"), "{h}");
+        e.message = "The access token is invalid.".into();
+        let h = arm_hint(&e).unwrap();
+        assert!(
+            h.contains("from tenant tenant-b") && h.contains("another cloud"),
+            "{h}"
+        );
+        e.principal = None;
+        assert!(arm_hint(&e).unwrap().contains("another cloud"));
+        let stripped = code_hint("AuthenticationFailed", "").unwrap();
+        assert!(stripped.contains("stripped"), "{stripped}");
+        let rewritten = code_hint("AuthenticationFailedInvalidHeader", "").unwrap();
+        assert!(rewritten.contains("rewrote"), "{rewritten}");
     }
 
     #[test]
