@@ -7,11 +7,13 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use super::Explainer;
 use crate::event::{Event, EventSink, Summary};
 
 /// Writes one JSON object per line to `W` (stdout, typically).
 pub struct JsonSink<W> {
     out: Mutex<W>,
+    explain: Option<Explainer>,
 }
 
 impl<W: Write + Send> JsonSink<W> {
@@ -19,7 +21,14 @@ impl<W: Write + Send> JsonSink<W> {
     pub fn new(out: W) -> Self {
         Self {
             out: Mutex::new(out),
+            explain: None,
         }
+    }
+
+    /// The same sink, adding `cause` and `explained_by` to the failures `explain` knows.
+    #[must_use]
+    pub fn explained(self, explain: Option<Explainer>) -> Self {
+        Self { explain, ..self }
     }
 
     /// Gives the writer back.
@@ -50,7 +59,17 @@ struct SummaryLine<'a> {
 
 impl<W: Write + Send> EventSink for JsonSink<W> {
     fn emit(&self, event: &Event) {
-        self.line(event);
+        let (Some(x), hint) = super::explain(&event.kind, self.explain) else {
+            return self.line(event);
+        };
+        // Additive fields beside `hint`, so a consumer of the older format reads it unchanged.
+        let Ok(serde_json::Value::Object(mut line)) = serde_json::to_value(event) else {
+            return self.line(event);
+        };
+        line.insert("hint".into(), hint.into());
+        line.insert("cause".into(), x.cause.into());
+        line.insert("explained_by".into(), x.explained_by.into());
+        self.line(&line);
     }
 
     fn finish(&self, summary: &Summary) {
@@ -69,11 +88,20 @@ mod tests {
 
     use super::*;
     use crate::event::{EventKind, Outcome};
+    use crate::sink::Explanation;
     use crate::step::{Op, StepFailure, StepId};
+
+    fn replication(f: &StepFailure) -> Option<Explanation> {
+        (f.code.as_deref() == Some("GalleryImageNotFound")).then(|| Explanation {
+            cause: "the version is not replicated to the VM's region".into(),
+            explained_by: "gallery_image_not_found".into(),
+            fix: "the row's fix, not shown: galleon-azure's hint is".into(),
+        })
+    }
 
     #[test]
     fn every_line_is_one_documented_json_object() {
-        let sink = JsonSink::new(Vec::new());
+        let sink = JsonSink::new(Vec::new()).explained(Some(replication));
         let vm = StepId {
             address: "vm.web".into(),
             op: Op::Create,
@@ -121,7 +149,9 @@ mod tests {
                 json!({"elapsed_ms": 1500, "step": step("vm.web"), "event": "failed",
                        "error": {"code": "GalleryImageNotFound", "message": "not replicated",
                                  "target": "imageReference", "request_id": "r-1"},
-                       "hint": "add the region to target_regions"}),
+                       "hint": "add the region to target_regions",
+                       "cause": "the version is not replicated to the VM's region",
+                       "explained_by": "gallery_image_not_found"}),
                 json!({"elapsed_ms": 1500, "step": step("vm.other"), "event": "skipped",
                        "because": step("vm.web")}),
                 json!({"event": "summary", "created": 0, "updated": 0, "replaced": 0,

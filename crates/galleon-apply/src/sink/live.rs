@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{doing, outcome_line, summary_line};
+use super::{Explainer, doing, outcome_line, summary_line};
 use crate::event::{Event, EventKind, EventSink, Summary};
 use crate::step::StepId;
 
@@ -17,6 +17,7 @@ pub struct LiveSink {
     multi: MultiProgress,
     style: ProgressStyle,
     bars: Mutex<HashMap<StepId, (ProgressBar, Duration)>>,
+    explain: Option<Explainer>,
 }
 
 impl LiveSink {
@@ -34,7 +35,14 @@ impl LiveSink {
             multi: MultiProgress::with_draw_target(target),
             style,
             bars: Mutex::default(),
+            explain: None,
         }
+    }
+
+    /// The same view, explaining failures with `explain`.
+    #[must_use]
+    pub fn explained(self, explain: Option<Explainer>) -> Self {
+        Self { explain, ..self }
     }
 
     /// The running steps and their current message, in no particular order (for tests).
@@ -80,7 +88,7 @@ impl EventSink for LiveSink {
                     event.elapsed.saturating_sub(started)
                 });
                 drop(bars);
-                if let Some(line) = outcome_line(step, kind, took) {
+                if let Some(line) = outcome_line(step, kind, took, self.explain) {
                     self.print(&line);
                 }
             }

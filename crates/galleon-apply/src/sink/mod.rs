@@ -3,6 +3,10 @@
 //! One event stream, several renderings (ripgrep's `grep-printer` has `standard`, `summary` and
 //! `json` for the same reason): the executor never formats anything. The wording shared by the
 //! human sinks lives here so the live view and the CI log say the same thing.
+//!
+//! A failure is explained by galleon's catalogue of Azure's messages (`docs/troubleshooting.md`)
+//! through an [`Explainer`] the caller supplies: the catalogue lives in galleon-doctor, above
+//! this crate, and the event stream stays what the executor saw.
 
 mod json;
 mod live;
@@ -15,7 +19,23 @@ pub use plain::PlainSink;
 use std::time::Duration;
 
 use crate::event::{EventKind, EventSink, Outcome, Summary};
-use crate::step::{Op, StepId};
+use crate::step::{Op, StepFailure, StepId};
+
+/// What galleon's catalogue of Azure's messages says about a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// Why Azure answered this way (`cause:` under the error; JSON `cause`).
+    pub cause: String,
+    /// The catalogue row's id (`linked_tenant`), the key of its troubleshooting row (JSON
+    /// `explained_by`).
+    pub explained_by: String,
+    /// The row's fix. The hint only when galleon-azure had none: its hint names the concrete
+    /// tenant, role or region, the row's fix only the general remedy.
+    pub fix: String,
+}
+
+/// Looks a failure up in the catalogue; `None` when no row matches.
+pub type Explainer = fn(&StepFailure) -> Option<Explanation>;
 
 /// How the user asked to see the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,18 +52,42 @@ pub enum View {
 /// The sink for `view`: JSON on stdout; the live view on a colour terminal (stderr); plain
 /// lines on stdout otherwise (CI logs, pipes), so `galleon apply | tee log` keeps everything.
 pub fn for_view(view: View) -> Box<dyn EventSink> {
+    build(view, None)
+}
+
+/// [`for_view`], each failure explained by `explain` (a `cause:` line, and its fix as the hint
+/// when there is none).
+pub fn for_view_explained(view: View, explain: Explainer) -> Box<dyn EventSink> {
+    build(view, Some(explain))
+}
+
+fn build(view: View, explain: Option<Explainer>) -> Box<dyn EventSink> {
     use std::io::IsTerminal;
     match view {
-        View::Json => Box::new(JsonSink::new(std::io::stdout())),
+        View::Json => Box::new(JsonSink::new(std::io::stdout()).explained(explain)),
         View::Human { no_color } => {
             let no_color = no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
             if !no_color && std::io::stderr().is_terminal() {
-                Box::new(LiveSink::stderr())
+                Box::new(LiveSink::stderr().explained(explain))
             } else {
-                Box::new(PlainSink::new(std::io::stdout()))
+                Box::new(PlainSink::new(std::io::stdout()).explained(explain))
             }
         }
     }
+}
+
+/// The explanation of a `Failed` event's error and the hint to show: galleon-azure's, else the
+/// row's fix.
+pub(crate) fn explain(
+    kind: &EventKind,
+    explain: Option<Explainer>,
+) -> (Option<Explanation>, Option<String>) {
+    let EventKind::Failed { error, hint } = kind else {
+        return (None, None);
+    };
+    let x = explain.and_then(|f| f(error));
+    let hint = hint.clone().or_else(|| x.as_ref().map(|x| x.fix.clone()));
+    (x, hint)
 }
 
 /// "creating", "deleting", ...: what a running step is doing.
@@ -58,11 +102,13 @@ pub(crate) fn doing(step: &StepId) -> &'static str {
 }
 
 /// One human line for a terminal event (`None` for Started and LRO progress, which the sinks
-/// show their own way). `took` is the step's run time when known.
+/// show their own way). `took` is the step's run time when known; a failure is followed by
+/// `cause:` (when `explainer` knows it) and `hint:` lines.
 pub(crate) fn outcome_line(
     step: &StepId,
     kind: &EventKind,
     took: Option<Duration>,
+    explainer: Option<Explainer>,
 ) -> Option<String> {
     let after = took
         .map(|d| format!(" after {}", seconds(d)))
@@ -70,11 +116,16 @@ pub(crate) fn outcome_line(
     let line = match kind {
         EventKind::Started | EventKind::LroProgress { .. } => return None,
         EventKind::Succeeded { action } => format!("{step}: {}{after}", action.past_tense()),
-        EventKind::Failed { error, hint } => {
+        EventKind::Failed { error, .. } => {
             let mut s = format!("{step}: failed{after}: {error}");
+            let (explanation, hint) = explain(kind, explainer);
+            if let Some(x) = explanation {
+                s.push_str("\n  cause: ");
+                s.push_str(&x.cause);
+            }
             if let Some(hint) = hint {
                 s.push_str("\n  hint: ");
-                s.push_str(hint);
+                s.push_str(&hint);
             }
             s
         }
@@ -154,7 +205,7 @@ mod tests {
         };
         let vm = id("vm.web", Op::Create, false);
         assert_eq!(
-            outcome_line(&vm, &failed, Some(Duration::from_millis(2500))).unwrap(),
+            outcome_line(&vm, &failed, Some(Duration::from_millis(2500)), None).unwrap(),
             "vm.web: failed after 2.5s: LinkedAuthorizationFailed: no access to the linked \
              subscription\n  hint: grant Reader on the gallery"
         );
@@ -162,10 +213,41 @@ mod tests {
             because: vm.clone(),
         };
         assert_eq!(
-            outcome_line(&id("vm.x", Op::Create, false), &skipped, None).unwrap(),
+            outcome_line(&id("vm.x", Op::Create, false), &skipped, None, None).unwrap(),
             "vm.x: skipped because vm.web failed"
         );
-        assert_eq!(outcome_line(&vm, &EventKind::Started, None), None);
+        assert_eq!(outcome_line(&vm, &EventKind::Started, None, None), None);
+    }
+
+    fn known(f: &StepFailure) -> Option<Explanation> {
+        (f.code.as_deref() == Some("Known")).then(|| Explanation {
+            cause: "no auxiliary token".into(),
+            explained_by: "linked_tenant".into(),
+            fix: "the row's fix".into(),
+        })
+    }
+
+    #[test]
+    fn explained_failures_get_a_cause_and_the_azure_hint_before_the_row_fix() {
+        let failed = |code: &str, hint: Option<&str>| EventKind::Failed {
+            error: StepFailure {
+                code: Some(code.into()),
+                message: "m".into(),
+                ..StepFailure::default()
+            },
+            hint: hint.map(Into::into),
+        };
+        let vm = id("vm.web", Op::Create, false);
+        let line = |kind| outcome_line(&vm, &kind, None, Some(known)).unwrap();
+        assert_eq!(
+            line(failed("Known", Some("concrete"))),
+            "vm.web: failed: Known: m\n  cause: no auxiliary token\n  hint: concrete"
+        );
+        assert_eq!(
+            line(failed("Known", None)),
+            "vm.web: failed: Known: m\n  cause: no auxiliary token\n  hint: the row's fix"
+        );
+        assert_eq!(line(failed("Other", None)), "vm.web: failed: Other: m");
     }
 
     #[test]

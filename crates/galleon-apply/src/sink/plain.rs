@@ -8,13 +8,14 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::{doing, outcome_line, summary_line};
+use super::{Explainer, doing, outcome_line, summary_line};
 use crate::event::{Event, EventKind, EventSink, Summary};
 use crate::step::StepId;
 
 /// Writes plain lines to `W` (stdout or stderr, typically).
 pub struct PlainSink<W> {
     inner: Mutex<Plain<W>>,
+    explain: Option<Explainer>,
 }
 
 struct Plain<W> {
@@ -32,7 +33,14 @@ impl<W: Write + Send> PlainSink<W> {
                 started: HashMap::new(),
                 last_status: HashMap::new(),
             }),
+            explain: None,
         }
+    }
+
+    /// The same sink, explaining failures with `explain`.
+    #[must_use]
+    pub fn explained(self, explain: Option<Explainer>) -> Self {
+        Self { explain, ..self }
     }
 
     /// Gives the writer back (tests read what was written).
@@ -66,7 +74,7 @@ impl<W: Write + Send> EventSink for PlainSink<W> {
                     .remove(step)
                     .map(|t| event.elapsed.saturating_sub(t));
                 p.last_status.remove(step);
-                match outcome_line(step, kind, took) {
+                match outcome_line(step, kind, took, self.explain) {
                     Some(line) => line,
                     None => return,
                 }
