@@ -28,6 +28,13 @@ pub enum Catch {
     Explain,
 }
 
+impl std::fmt::Display for Catch {
+    /// Plain words, for terminals: `plan (image-tenant-sign-in)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.markdown().replace('`', ""))
+    }
+}
+
 impl Catch {
     fn markdown(self) -> String {
         match self {
@@ -85,10 +92,28 @@ impl Entry {
 }
 
 mod entries;
+mod pasted;
+
+pub use pasted::Pasted;
 
 /// Every row.
 pub fn entries() -> &'static [Entry] {
     &entries::ENTRIES
+}
+
+/// The row's number in `docs/troubleshooting.md` (1-based), so output can point at it.
+pub fn row_number(id: &str) -> Option<usize> {
+    entries().iter().position(|e| e.id == id).map(|i| i + 1)
+}
+
+/// Codes whose message only says "see the details" (arm-errors.md §§6-7): the cause is inside.
+pub fn is_wrapper(code: &str) -> bool {
+    const WRAPPERS: &[&str] = &[
+        "DeploymentFailed",
+        "InvalidTemplateDeployment",
+        "MultipleErrorsOccurred",
+    ];
+    WRAPPERS.iter().any(|w| w.eq_ignore_ascii_case(code))
 }
 
 /// The row for Azure's `code` and `message`, the most specific first.
@@ -111,12 +136,7 @@ pub fn explain_nested<'a>(
     message: &str,
     details: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Option<&'static Entry> {
-    const WRAPPERS: &[&str] = &[
-        "DeploymentFailed",
-        "InvalidTemplateDeployment",
-        "MultipleErrorsOccurred",
-    ];
-    if WRAPPERS.iter().any(|w| w.eq_ignore_ascii_case(code))
+    if is_wrapper(code)
         && let Some(inner) = details.into_iter().find_map(|(c, m)| explain(c, m))
     {
         return Some(inner);
