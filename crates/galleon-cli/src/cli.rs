@@ -68,6 +68,7 @@ Reference it from a manifest's first line:
     --client-id <app> --client-secret-env GALLEON_APP_SECRET
   galleon doctor ... --azure-cli --json
   galleon doctor ... --emit-manifest ./workspace
+  galleon doctor explain error.txt      # explain the error az vm create, Terraform or Bicep printed
 
 Exit status: 0 when every check passed, 1 when one failed (each failure has a hint).
 See docs/troubleshooting.md for every Azure error of the scenario.")]

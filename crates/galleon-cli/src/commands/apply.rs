@@ -171,7 +171,7 @@ async fn execute(
             no_color: !color(exec.global),
         }
     };
-    let sink = sink::for_view(view);
+    let sink = sink::for_view_explained(view, super::explain::step_failure);
     match galleon_apply::apply(plan, &azure, options, &*sink).await {
         Ok(summary) => Ok(match summary.outcome.exit_code() {
             0 => ExitStatus::Success,

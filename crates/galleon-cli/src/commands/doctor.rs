@@ -4,22 +4,27 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Args, ValueEnum};
+use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 use galleon_azure::{ArmClient, ClientOptions, Cloud};
 use galleon_doctor::{AdminProfile, Credential, ImageRef, LiveProbe, SecurityType, Setup};
 
 use crate::cli::GlobalArgs;
 use crate::exit::ExitStatus;
 
-/// Arguments of `galleon doctor`.
+/// Arguments of `galleon doctor`. The checks' flags are required unless a subcommand
+/// (`explain`) is given, hence `Option`s that clap fills whenever the checks run.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("credential").required(true).args(
     ["client_secret_env", "client_secret_file", "federated_token_file", "azure_cli"]
 )))]
+#[command(subcommand_negates_reqs = true, args_conflicts_with_subcommands = true)]
 pub struct DoctorArgs {
+    /// Explain an error another tool printed, instead of checking a setup.
+    #[command(subcommand)]
+    pub command: Option<DoctorCommand>,
     /// The image version id, or the image definition id to use its latest version.
-    #[arg(long, value_name = "ID")]
-    pub image: String,
+    #[arg(long, value_name = "ID", required = true)]
+    pub image: Option<String>,
     /// The tenant you believe owns the image's subscription (GUID or domain). Without it, the
     /// doctor asks ARM which tenant owns it.
     #[arg(long, value_name = "TENANT")]
@@ -28,14 +33,14 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "TENANT")]
     pub tenant: Option<String>,
     /// The VM's subscription.
-    #[arg(long, value_name = "ID")]
-    pub subscription: String,
+    #[arg(long, value_name = "ID", required = true)]
+    pub subscription: Option<String>,
     /// The VM's resource group.
-    #[arg(long, value_name = "NAME")]
-    pub resource_group: String,
+    #[arg(long, value_name = "NAME", required = true)]
+    pub resource_group: Option<String>,
     /// The VM's region, e.g. northeurope.
-    #[arg(long, value_name = "REGION")]
-    pub location: String,
+    #[arg(long, value_name = "REGION", required = true)]
+    pub location: Option<String>,
     /// The VM's name (only used in Azure's messages and the emitted manifest).
     #[arg(long, value_name = "NAME", default_value = "vm1")]
     pub vm_name: String,
@@ -83,6 +88,25 @@ pub struct DoctorArgs {
     pub ca_file: Option<PathBuf>,
 }
 
+/// `galleon doctor`'s subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DoctorCommand {
+    /// Explain an Azure error that `az vm create`, Terraform or Bicep printed: paste it into
+    /// FILE or standard input (ARM's JSON body, the CLI's `(Code) message` text, or a
+    /// deployment's `DeploymentFailed` with its details).
+    #[command(after_help = "Examples:
+  az vm create ... 2> error.txt; galleon doctor explain error.txt
+  pbpaste | galleon doctor explain --json
+
+Exit status: 0 when a row of docs/troubleshooting.md explains the error, 1 when none does.")]
+    Explain(super::explain::ExplainArgs),
+}
+
+/// A flag clap requires whenever the checks run (no subcommand).
+fn given(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or_default()
+}
+
 /// `--security-type` values.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum SecurityArg {
@@ -98,7 +122,7 @@ pub enum SecurityArg {
 }
 
 fn setup(args: &DoctorArgs, image_tenant: String, target_tenant: String) -> Result<Setup, String> {
-    let image = ImageRef::parse(&args.image).map_err(|e| e.to_string())?;
+    let image = ImageRef::parse(given(&args.image)).map_err(|e| e.to_string())?;
     let admin = match (&args.admin_username, &args.ssh_key, args.password_auth) {
         (None, _, _) => AdminProfile::None,
         (Some(u), _, true) => AdminProfile::Password {
@@ -136,9 +160,9 @@ fn setup(args: &DoctorArgs, image_tenant: String, target_tenant: String) -> Resu
         image,
         image_tenant,
         target_tenant,
-        target_subscription: args.subscription.clone(),
-        resource_group: args.resource_group.clone(),
-        region: args.location.clone(),
+        target_subscription: given(&args.subscription).to_string(),
+        resource_group: given(&args.resource_group).to_string(),
+        region: given(&args.location).to_string(),
         vm_name: args.vm_name.clone(),
         vm_size: args.size.clone(),
         admin,
@@ -191,7 +215,7 @@ async fn tenant_of(
 /// Connects to the cloud, settles both tenants (given, or named by ARM) and configures their
 /// credentials.
 async fn connect(args: &DoctorArgs) -> Result<(Setup, LiveProbe), String> {
-    let image = ImageRef::parse(&args.image).map_err(|e| e.to_string())?;
+    let image = ImageRef::parse(given(&args.image)).map_err(|e| e.to_string())?;
     let cloud = Cloud::resolve(args.endpoint.as_deref(), args.ca_file.as_deref())
         .await
         .map_err(with_hint)?;
@@ -208,7 +232,7 @@ async fn connect(args: &DoctorArgs) -> Result<(Setup, LiveProbe), String> {
     let target_tenant = tenant_of(
         &probe,
         args.tenant.as_ref(),
-        &args.subscription,
+        given(&args.subscription),
         "tenant",
         "--tenant",
     )
@@ -222,6 +246,9 @@ async fn connect(args: &DoctorArgs) -> Result<(Setup, LiveProbe), String> {
 
 /// Runs the checks; exit 1 when one failed or the input was unusable.
 pub fn run(args: &DoctorArgs, _global: &GlobalArgs) -> ExitStatus {
+    if let Some(DoctorCommand::Explain(explain)) = &args.command {
+        return super::explain::run(explain);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -4,6 +4,7 @@ mod apply;
 mod completions;
 pub mod doctor;
 mod emulator;
+pub mod explain;
 mod force_unlock;
 mod graph;
 mod plan;

@@ -96,7 +96,8 @@ pub fn base_dir(path: &Path) -> PathBuf {
     }
 }
 
-/// Prints an error with its causes (and the Azure hint, when one applies) to stderr.
+/// Prints an error with its causes to stderr, then, for an Azure failure, the catalogue's
+/// `cause:` and the hint (galleon-azure's, else the catalogue row's fix).
 pub fn report_error(e: &anyhow::Error) {
     eprintln!("Error: {e}");
     for cause in e.chain().skip(1) {
@@ -104,15 +105,20 @@ pub fn report_error(e: &anyhow::Error) {
     }
     // Library errors hold the Azure failure boxed (galleon-plan's `PlanError::Read`); a boxed
     // error is its own link of the chain and does not downcast to what it holds.
-    let hint = e
-        .chain()
-        .find_map(|c| {
-            c.downcast_ref::<galleon_azure::AzureError>().or_else(|| {
-                c.downcast_ref::<Box<galleon_azure::AzureError>>()
-                    .map(AsRef::as_ref)
-            })
+    let azure = e.chain().find_map(|c| {
+        c.downcast_ref::<galleon_azure::AzureError>().or_else(|| {
+            c.downcast_ref::<Box<galleon_azure::AzureError>>()
+                .map(AsRef::as_ref)
         })
-        .and_then(galleon_azure::AzureError::hint);
+    });
+    let Some(azure) = azure else { return };
+    let explained = super::explain::azure_error(azure);
+    if let Some((cause, _)) = &explained {
+        eprintln!("cause: {cause}");
+    }
+    let hint = azure
+        .hint()
+        .or_else(|| explained.map(|(_, fix)| fix.to_string()));
     if let Some(hint) = hint {
         eprintln!("hint: {hint}");
     }
