@@ -9,7 +9,9 @@
 //! each with Azure's status, code and message (arm-errors.md §1-§4, cited in
 //! `crates/galleon-emulator/src/providers/compute/checks.rs` and `src/arm/auth.rs`). This file
 //! holds the setup both halves share; `compute` has Compute's refusals of the VM, `access` the
-//! authorization refusals, `tokens` the sign-in and token refusals.
+//! authorization refusals, `tokens` the sign-in and token refusals; `transport` what a proxy or
+//! another cloud does to the token, `compute_more` refusals from state only Azure holds (size
+//! restrictions, encryption sets, purchase plans), `parents` a child whose parent was deleted.
 
 use std::path::PathBuf;
 
@@ -19,7 +21,10 @@ use crate::context::{Run, TestContext};
 
 mod access;
 mod compute;
+mod compute_more;
+mod parents;
 mod tokens;
+mod transport;
 
 const SUB_A: &str = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa";
 const SUB_B: &str = "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb";
