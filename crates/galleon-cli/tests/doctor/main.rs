@@ -3,6 +3,7 @@
 //! Azure's real status, code and message; snapshots of the text and JSON output; and the emitted
 //! workspace, which `galleon validate` and `galleon plan` must accept.
 
+mod explain;
 mod world;
 
 use serde_json::json;

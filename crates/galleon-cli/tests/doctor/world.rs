@@ -301,6 +301,18 @@ impl Emu {
         Self { emu, dir }
     }
 
+    /// The emulator's ARM endpoint.
+    pub fn endpoint(&self) -> &str {
+        self.emu.endpoint()
+    }
+
+    /// An HTTP client trusting the emulator's CA, for calling it the way another tool would.
+    pub fn http(&self) -> reqwest::Client {
+        let pem = std::fs::read_to_string(self.emu.ca_file().expect("state dir has ca.pem"))
+            .expect("CA readable");
+        galleon_azure::build_client(Some(&pem)).expect("client builds")
+    }
+
     /// Runs the built binary with `args` against the emulator.
     pub async fn run(&self, args: &[String]) -> Run {
         let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_galleon"))

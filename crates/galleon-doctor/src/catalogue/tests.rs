@@ -180,7 +180,8 @@ fn named_tests_exist() {
         .unwrap_or_default()
         + &std::fs::read_to_string(root.join("tests/doctor/conditions.rs")).unwrap_or_default();
     let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap_or_default();
-    let cli_tests = read("../galleon-cli/tests/doctor/main.rs");
+    let cli_tests = read("../galleon-cli/tests/doctor/main.rs")
+        + &read("../galleon-cli/tests/doctor/explain.rs");
     let plan_tests = ["tests.rs", "size_tests.rs", "quota_tests.rs"]
         .iter()
         .map(|f| read(&format!("../galleon-plan/src/preflight/{f}")))
