@@ -154,29 +154,39 @@ fn assert_vm_failed(ctx: &TestContext, run: &Run, code: &str, message: &str, hin
     assert_eq!(nic["tags"]["galleon-address"], "nic.web");
 }
 
-/// `DELETE {admin}/resources?id=...` (the context has no helper for it).
+/// `DELETE {admin}/resources?id=...`: removes `id` and what is below it out of band.
 fn delete_out_of_band(ctx: &TestContext, id: &str) {
-    let ca = std::fs::read_to_string(&ctx.ca_file).expect("CA file");
-    let http = galleon_azure::build_client(Some(&ca)).expect("http client");
-    let url = format!("{}/_emulator/resources", ctx.endpoint);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let removed: Value = runtime.block_on(async {
-        let resp = http
-            .delete(url)
-            .query(&[("id", id)])
-            .send()
-            .await
-            .expect("admin DELETE");
-        resp.json().await.expect("admin JSON")
-    });
+    let removed = admin_delete(ctx, "resources", &[("id", id)]);
     assert_ne!(
         removed["removed"],
         json!(0),
         "{id} was not removed: {removed}"
     );
+}
+
+/// `DELETE {admin}/{path}?{query}` (the context has no helper for it).
+fn admin_delete(ctx: &TestContext, path: &str, query: &[(&str, &str)]) -> Value {
+    let ca = std::fs::read_to_string(&ctx.ca_file).expect("CA file");
+    let http = galleon_azure::build_client(Some(&ca)).expect("http client");
+    let url = format!("{}/_emulator/{path}", ctx.endpoint);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let resp = http
+            .delete(url)
+            .query(query)
+            .send()
+            .await
+            .expect("admin DELETE");
+        assert!(
+            resp.status().is_success(),
+            "admin DELETE {path}: {}",
+            resp.status()
+        );
+        resp.json().await.expect("admin JSON")
+    })
 }
 
 /// The last answer Azure gave a VM write.

@@ -5,7 +5,7 @@
 //! settings `other_cloud_tenants` and `service_principal_less_tokens`); its ARM token
 //! validation answers with Azure's 401s (arm-errors.md §3).
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::*;
 
@@ -125,7 +125,8 @@ fn a_service_principal_less_token_fails_with_invalid_authentication_token_naming
         .clone();
     let removed = admin_delete(
         &ctx,
-        &format!("service-principals?app_id={APP}&tenant={CONSUMER}"),
+        "service-principals",
+        &[("app_id", APP), ("tenant", CONSUMER)],
     );
     assert_eq!(removed["removed"], 1, "{removed}");
     let mut settings = ctx.admin_get("settings");
@@ -147,24 +148,4 @@ fn a_service_principal_less_token_fails_with_invalid_authentication_token_naming
     );
     ctx.run(&["apply", "--auto-approve"]).expect(0);
     assert!(ctx.resource("/virtualmachines/web").is_some());
-}
-
-/// `DELETE {admin}/{path}` (the context has no helper for it).
-fn admin_delete(ctx: &TestContext, path: &str) -> Value {
-    let ca = std::fs::read_to_string(&ctx.ca_file).expect("CA file");
-    let http = galleon_azure::build_client(Some(&ca)).expect("http client");
-    let url = format!("{}/_emulator/{path}", ctx.endpoint);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let resp = http.delete(url).send().await.expect("admin DELETE");
-        assert!(
-            resp.status().is_success(),
-            "admin DELETE {path}: {}",
-            resp.status()
-        );
-        resp.json().await.expect("admin JSON")
-    })
 }
