@@ -8,6 +8,7 @@ mod apply;
 mod apply_errors;
 mod context;
 mod crash;
+mod explained;
 mod gitops;
 mod hostile;
 mod invariants;
