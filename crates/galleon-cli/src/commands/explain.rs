@@ -6,7 +6,7 @@
 //! then the `hint:` (galleon-azure's when it has one, since it names the concrete tenant, role or
 //! region; else the row's fix); nothing when no row matches.
 
-use std::io::Read as _;
+use std::io::{IsTerminal as _, Read as _};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -125,6 +125,9 @@ fn read_input(file: Option<&PathBuf>) -> Result<String, String> {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display())),
         None => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("Paste the error, then end with Ctrl-D (Ctrl-Z, Enter on Windows):");
+            }
             let mut s = String::new();
             std::io::stdin()
                 .read_to_string(&mut s)

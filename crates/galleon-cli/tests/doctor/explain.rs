@@ -42,7 +42,11 @@ fn explain_file(text: &str, json: bool) -> Run {
     let path = dir.path().join("error.txt");
     std::fs::write(&path, text).unwrap();
     let path = path.to_str().unwrap();
-    let args: Vec<&str> = if json { vec![path, "--json"] } else { vec![path] };
+    let args: Vec<&str> = if json {
+        vec![path, "--json"]
+    } else {
+        vec![path]
+    };
     explain(&args, "")
 }
 
