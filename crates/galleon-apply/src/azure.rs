@@ -100,10 +100,20 @@ async fn watching<T>(
             done = &mut write => return done,
             _ = ticks.tick() => {
                 let read = ArmRequest { api_version: Some(api_version), ..ArmRequest::new(Method::GET, tenant, arm_id) };
-                if let Ok(resp) = client.send(read).await
-                    && let Some(state) = resp.body.pointer("/properties/provisioningState").and_then(Value::as_str)
-                {
-                    progress.lro(state);
+                // Keep driving the write while the read waits: the write may hold one of the
+                // subscription's request slots the read is queued for, and once every slot is
+                // held by a write whose task sits in this arm, nothing moves (seen at 10,000
+                // resources: the apply stalled for good).
+                let read = client.send(read);
+                tokio::select! {
+                    done = &mut write => return done,
+                    resp = read => {
+                        if let Ok(resp) = resp
+                            && let Some(state) = resp.body.pointer("/properties/provisioningState").and_then(Value::as_str)
+                        {
+                            progress.lro(state);
+                        }
+                    }
                 }
             }
         }

@@ -81,6 +81,10 @@ async fn world() -> World {
 }
 
 async fn world_with(edit: impl FnOnce(&mut Seed)) -> World {
+    world_tuned(edit, |_| {}).await
+}
+
+async fn world_tuned(edit: impl FnOnce(&mut Seed), tune: impl FnOnce(&mut ClientOptions)) -> World {
     let mut seed = seed();
     edit(&mut seed);
     let emu = Emulator::start(EmulatorConfig {
@@ -107,6 +111,8 @@ async fn world_with(edit: impl FnOnce(&mut Seed)) -> World {
         },
         ..ClientOptions::default()
     };
+    let mut options = options;
+    tune(&mut options);
     let client = ArmClient::new(cloud, options).unwrap();
     let spec = |tenant: &str| CredentialSpec {
         tenant_id: TenantId::new(tenant),
@@ -379,4 +385,34 @@ async fn a_slow_vm_shows_its_provisioning_state_while_it_runs() {
             .all(|s| s == "Creating" || s == "Succeeded"),
         "{vm_states:?}"
     );
+}
+
+/// A status read waits for one of the subscription's request slots; the write it watches may hold
+/// the last one. The write must keep being driven meanwhile, or neither ever finishes (an apply
+/// of 10,000 resources stalled for good this way). One slot per subscription and reads due every
+/// millisecond make every write hit it.
+#[tokio::test]
+async fn status_reads_never_starve_the_write_they_watch() {
+    let w = world_tuned(
+        |seed| seed.settings.faults.latency_ms = 30,
+        |options| options.limiter.max_concurrency = 1,
+    )
+    .await;
+    let plan = plan_of(&w).await;
+    let sink = RecordingSink::default();
+    let options = ApplyOptions {
+        status_every: Duration::from_millis(1),
+        ..ApplyOptions::default()
+    };
+    // A deadlock shows as no end at all; the timeout only turns it into a failure.
+    let summary = tokio::time::timeout(
+        Duration::from_secs(120),
+        apply(&plan, &w.apply_ctx, options, &sink),
+    )
+    .await
+    .expect("the apply stalled: a status read starved the write it watches")
+    .unwrap();
+    assert_eq!(summary.outcome, Outcome::Success);
+    let again = plan_of(&w).await;
+    assert_eq!(again.summary.add + again.summary.change, 0, "{:?}", again.summary);
 }
