@@ -414,5 +414,10 @@ async fn status_reads_never_starve_the_write_they_watch() {
     .unwrap();
     assert_eq!(summary.outcome, Outcome::Success);
     let again = plan_of(&w).await;
-    assert_eq!(again.summary.add + again.summary.change, 0, "{:?}", again.summary);
+    assert_eq!(
+        again.summary.add + again.summary.change,
+        0,
+        "{:?}",
+        again.summary
+    );
 }
