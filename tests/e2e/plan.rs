@@ -11,6 +11,7 @@ fn filters() -> Vec<(&'static str, &'static str)> {
             r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
             "[TIME]",
         ),
+        (r"plan made \d{4}-\d{2}-\d{2}", "plan made [DATE]"),
         (
             r#""galleon_version": "[^"]+""#,
             r#""galleon_version": "[VERSION]""#,
