@@ -72,6 +72,12 @@ impl ArmClient {
         &self.inner.cloud
     }
 
+    /// The client-side rate limiter every request goes through (the applier asks it which
+    /// steps ARM would admit now).
+    pub fn limiter(&self) -> &Arc<RateLimiter> {
+        &self.inner.http.limiter
+    }
+
     /// The token cache (for object ids and storage tokens).
     pub fn tokens(&self) -> &TokenCache {
         &self.inner.tokens

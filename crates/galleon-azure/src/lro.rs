@@ -7,6 +7,12 @@
 //! POST takes its result from `Location`. Polls carry only the primary token: the auxiliary
 //! header belongs to the initial write (arm-errors.md §3, azure-cli PR#16797). Polling URLs
 //! on another host are refused before any token is attached.
+//!
+//! Polls are reads, charged to the subscription's read bucket like any GET. An apply can have
+//! hundreds of operations running in one subscription, each asking to be polled every second
+//! or so; the limiter's [`RateLimiter::poll_wait`](crate::RateLimiter::poll_wait) lengthens the
+//! wait when they would together outrun the bucket, so that polls neither provoke 429s nor
+//! queue in front of the writes and reads of other steps.
 
 use std::time::Duration;
 
@@ -112,7 +118,19 @@ pub(crate) async fn complete(
     }
     let lro = &client.inner.lro;
     let deadline = Instant::now() + lro.max_wait;
-    let mut wait = retry_after_or(&initial.headers, lro.default_interval, lro.min_interval);
+    // Polls are charged to the subscription of the URL they go to (the limiter's key).
+    let poll_url = match &kind {
+        Poll::AsyncOperation(u) | Poll::Location(u) => u,
+        _ => original,
+    };
+    let subscription = crate::ids::subscription_of(poll_url.path()).unwrap_or("");
+    let limiter = &client.inner.http.limiter;
+    let _polled = limiter.operation_started(subscription);
+    let next_wait = |headers: &HeaderMap| {
+        let asked = retry_after_or(headers, lro.default_interval, lro.min_interval);
+        limiter.poll_wait(subscription, asked)
+    };
+    let mut wait = next_wait(&initial.headers);
     let mut location_result: Option<ArmResponse> = None;
     let mut location_for_post: Option<Url> =
         initial.header("location").and_then(|l| Url::parse(l).ok());
@@ -146,12 +164,12 @@ pub(crate) async fn complete(
                     }
                     break;
                 }
-                wait = retry_after_or(&raw.headers, lro.default_interval, lro.min_interval);
+                wait = next_wait(&raw.headers);
             }
             Poll::Location(url) => {
                 let raw = poll(client, tenant, url).await?;
                 if raw.status.as_u16() == 202 {
-                    wait = retry_after_or(&raw.headers, lro.default_interval, lro.min_interval);
+                    wait = next_wait(&raw.headers);
                     continue;
                 }
                 let doc = client.ok_or_error(&raw, "GET", url.path())?;
@@ -174,7 +192,7 @@ pub(crate) async fn complete(
                     }
                     return Ok(doc);
                 }
-                wait = retry_after_or(&raw.headers, lro.default_interval, lro.min_interval);
+                wait = next_wait(&raw.headers);
             }
             Poll::Done => unreachable!("handled above"),
         }
