@@ -8,18 +8,18 @@
 
 use std::sync::Arc;
 
-use galleon_azure::{ArmClient, BlobLock};
+use galleon_azure::{ArmClient, BlobLock, OpKind, RateLimiter};
 use galleon_plan::{Action, Method, Plan, ResourceChange};
 use tokio_util::sync::CancellationToken;
 
 use crate::azure::{ArmReader, ArmWrites, BlobLockBackend};
 use crate::event::{EventSink, Summary};
-use crate::executor::{ExecOptions, StepRunner, execute};
+use crate::executor::{Admission, ExecOptions, StepRunner, execute};
 use crate::lock::{self, LockBackend, LockError, LockInfo, LockOptions};
 use crate::runner::ArmRunner;
 use crate::schedule::{Schedule, ScheduleError};
 use crate::stale::{LiveReader, StaleError, check_fresh};
-use crate::step::{Change, ChangeAction, ReplaceOrder};
+use crate::step::{Change, ChangeAction, Op, ReplaceOrder};
 
 /// What `apply` needs from Azure: the client (with credentials for every tenant of the plan)
 /// and the workspace's lock blob (`client.blob_lock(tenant, account, container,
@@ -55,6 +55,25 @@ impl AzureContext {
         Ok(Self { client, lock })
     }
 }
+
+/// Steps admitted by the client's own rate limiter: a step starts when its subscription's
+/// write (or delete) bucket has a token, which its request then spends.
+#[derive(Debug)]
+pub struct LimiterAdmission(pub Arc<RateLimiter>);
+
+impl Admission for LimiterAdmission {
+    fn admit(&self, subscription: &str, op: Op) -> Result<(), std::time::Duration> {
+        let kind = match op {
+            // A gallery's share action is a POST: ARM counts it as a write too.
+            Op::Create | Op::Update => OpKind::Write,
+            Op::Delete => OpKind::Delete,
+        };
+        self.0.try_admit(subscription, kind)
+    }
+}
+
+/// Reads of the freshness check in flight at once; the limiter paces them further.
+const FRESH_READS_AT_ONCE: usize = 64;
 
 /// `galleon force-unlock`: breaks the workspace's lease whoever holds it, and returns what the
 /// holder had written (to show the user whose apply they just unlocked).
@@ -237,6 +256,11 @@ pub async fn apply(
     let runner = ArmRunner::new(writes);
     let reader = ArmReader::for_plan(azure.client.clone(), plan);
     let lock = Arc::new(BlobLockBackend::new(azure.lock.clone()));
+    let mut options = options;
+    if options.exec.admission.is_none() {
+        let limiter = Arc::clone(azure.client.limiter());
+        options.exec.admission = Some(Arc::new(LimiterAdmission(limiter)));
+    }
     apply_with(plan, &runner, &reader, lock, &options, sink).await
 }
 
@@ -284,7 +308,7 @@ where
     let result = async {
         if options.check_fresh {
             tokio::select! {
-                fresh = check_fresh(plan, reader, options.exec.max_parallel) => fresh?,
+                fresh = check_fresh(plan, reader, options.exec.max_parallel.min(FRESH_READS_AT_ONCE)) => fresh?,
                 () = options.cancel.cancelled() => return Err(ApplyError::Interrupted),
             }
         }

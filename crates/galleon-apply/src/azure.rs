@@ -99,6 +99,11 @@ async fn watching<T>(
         tokio::select! {
             done = &mut write => return done,
             _ = ticks.tick() => {
+                // Only a nicety: never spend the read bucket that polls and the plan's reads need.
+                let sub = galleon_azure::subscription_of(arm_id).unwrap_or("");
+                if !client.limiter().has_spare(sub, galleon_azure::OpKind::Read) {
+                    continue;
+                }
                 let read = ArmRequest { api_version: Some(api_version), ..ArmRequest::new(Method::GET, tenant, arm_id) };
                 // Keep driving the write while the read waits: the write may hold one of the
                 // subscription's request slots the read is queued for, and once every slot is

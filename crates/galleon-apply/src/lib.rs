@@ -40,13 +40,13 @@ pub mod step;
 mod testing;
 
 pub use apply::{
-    ApplyError, ApplyOptions, AzureContext, apply, apply_with, cancel_on_ctrl_c, changes_of,
-    force_unlock,
+    ApplyError, ApplyOptions, AzureContext, LimiterAdmission, apply, apply_with, cancel_on_ctrl_c,
+    changes_of, force_unlock,
 };
 pub use azure::{ArmReader, ArmWrites, BlobLockBackend, ReadError, STATUS_EVERY, failure_of};
 pub use destroy::destroy_plan;
 pub use event::{Event, EventKind, EventSink, NullSink, Outcome, RecordingSink, Summary};
-pub use executor::{ExecOptions, Progress, StepRunner, execute};
+pub use executor::{Admission, ExecOptions, Progress, StepRunner, UNCAPPED, execute};
 pub use lock::{LockBackend, LockError, LockGuard, LockInfo, LockOptions, parse_timeout};
 pub use lock_memory::MemoryLock;
 pub use runner::{ArmRunner, ArmWriter, Write};
