@@ -10,7 +10,7 @@ use std::fmt;
 use std::future::Future;
 
 use futures::StreamExt;
-use galleon_plan::{Fingerprint, FingerprintState, Plan};
+use galleon_plan::{FingerprintState, Plan};
 
 /// Reads the current fingerprint of a resource, computed the way the planner computed it.
 pub trait LiveReader: Sync {
@@ -128,6 +128,11 @@ pub fn drift(planned: &FingerprintState, live: &FingerprintState) -> Option<Drif
 /// Re-reads every resource in `plan.reads` (at most `parallel` at once) and refuses the plan
 /// if any moved.
 ///
+/// A resource cannot exist outside its resource group, so a group the plan saw absent and
+/// that is still absent answers for every resource the plan saw absent inside it: those are
+/// not read one by one (a plan creating a fleet in new groups would otherwise cost one GET
+/// per resource, draining ARM's read bucket before the first write).
+///
 /// # Errors
 /// [`StaleError::Stale`] naming every moved resource, in plan order;
 /// [`StaleError::Read`] when a read failed.
@@ -136,12 +141,31 @@ pub async fn check_fresh<R: LiveReader>(
     reader: &R,
     parallel: usize,
 ) -> Result<(), StaleError> {
-    let results: Vec<(&Fingerprint, Result<FingerprintState, R::Error>)> =
-        futures::stream::iter(&plan.reads)
-            .map(|fp| async move { (fp, reader.fingerprint(&fp.arm_id).await) })
+    let read_all = |indexes: Vec<usize>| {
+        futures::stream::iter(indexes)
+            .map(|i| async move { (i, reader.fingerprint(&plan.reads[i].arm_id).await) })
             .buffered(parallel.max(1))
-            .collect()
-            .await;
+            .collect::<Vec<_>>()
+    };
+    let absent = |i: &usize| plan.reads[*i].state == FingerprintState::Absent;
+    let (groups, others): (Vec<usize>, Vec<usize>) =
+        (0..plan.reads.len()).partition(|i| absent(i) && is_group(&plan.reads[*i].arm_id));
+    let mut results = read_all(groups).await;
+    let still_absent: std::collections::HashSet<String> = results
+        .iter()
+        .filter(|(_, live)| matches!(live, Ok(FingerprintState::Absent)))
+        .map(|(i, _)| plan.reads[*i].arm_id.to_ascii_lowercase())
+        .collect();
+    let others = others
+        .into_iter()
+        .filter(|i| {
+            !(absent(i)
+                && group_of(&plan.reads[*i].arm_id).is_some_and(|g| still_absent.contains(&g)))
+        })
+        .collect();
+    results.extend(read_all(others).await);
+    results.sort_by_key(|(i, _)| *i);
+    let results = results.into_iter().map(|(i, live)| (&plan.reads[i], live));
     let mut moved = Vec::new();
     for (fp, live) in results {
         let live = live.map_err(|e| StaleError::Read {
@@ -166,6 +190,28 @@ pub async fn check_fresh<R: LiveReader>(
     } else {
         Err(StaleError::Stale(moved))
     }
+}
+
+/// `/subscriptions/{s}/resourceGroups/{g}` of an id inside a group, lower-cased.
+fn group_of(arm_id: &str) -> Option<String> {
+    let parts: Vec<&str> = arm_id.trim_start_matches('/').splitn(5, '/').collect();
+    match parts.as_slice() {
+        [subs, sub, groups, group, rest]
+            if subs.eq_ignore_ascii_case("subscriptions")
+                && groups.eq_ignore_ascii_case("resourceGroups")
+                && !rest.is_empty() =>
+        {
+            Some(format!("/subscriptions/{sub}/resourceGroups/{group}").to_ascii_lowercase())
+        }
+        _ => None,
+    }
+}
+
+/// Whether `arm_id` is a resource group itself.
+fn is_group(arm_id: &str) -> bool {
+    let parts: Vec<&str> = arm_id.trim_matches('/').split('/').collect();
+    matches!(parts.as_slice(), [subs, _, groups, _]
+        if subs.eq_ignore_ascii_case("subscriptions") && groups.eq_ignore_ascii_case("resourceGroups"))
 }
 
 #[cfg(test)]

@@ -131,3 +131,50 @@ fn etags_decide_when_both_sides_have_one() {
         None
     );
 }
+
+/// Counts the reads it answers.
+#[derive(Default)]
+struct Counting {
+    world: World,
+    reads: Mutex<Vec<String>>,
+}
+
+impl LiveReader for Counting {
+    type Error = Reset;
+    async fn fingerprint(&self, arm_id: &str) -> Result<FingerprintState, Reset> {
+        self.reads.lock().unwrap().push(arm_id.to_owned());
+        self.world.fingerprint(arm_id).await
+    }
+}
+
+#[tokio::test]
+async fn a_group_still_absent_answers_for_what_the_plan_saw_absent_inside_it() {
+    let group = "/subscriptions/s/resourceGroups/rg-new";
+    let vm = format!("{group}/providers/Microsoft.Compute/virtualMachines/web");
+    let elsewhere = "/subscriptions/s/resourceGroups/rg-old/providers/Microsoft.Network/networkInterfaces/web-nic";
+    let mut plan = fixtures::mixed();
+    plan.reads = [group, &*vm, elsewhere]
+        .into_iter()
+        .map(|id| Fingerprint {
+            arm_id: id.into(),
+            state: FingerprintState::Absent,
+        })
+        .collect();
+    let reader = Counting::default();
+    check_fresh(&plan, &reader, 4).await.unwrap();
+    assert_eq!(*reader.reads.lock().unwrap(), [group, elsewhere]);
+
+    // Once the group exists, what is inside it is read, and found.
+    let reader = Counting::default();
+    for id in [group, &*vm] {
+        let body = json!({"location": "westeurope"});
+        reader.world.bodies.lock().unwrap().insert(id.into(), body);
+    }
+    let err = check_fresh(&plan, &reader, 4).await.unwrap_err();
+    let StaleError::Stale(moved) = err else {
+        panic!()
+    };
+    let ids: Vec<&str> = moved.iter().map(|m| m.arm_id.as_str()).collect();
+    assert_eq!(ids, [group, &*vm], "in plan order");
+    assert_eq!(reader.reads.lock().unwrap().len(), 3);
+}
