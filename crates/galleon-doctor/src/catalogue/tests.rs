@@ -253,3 +253,23 @@ fn apply_rows_have_a_galleon_azure_hint() {
         "rows without a galleon-azure hint: {missing:?}"
     );
 }
+
+/// Issue 11's bar: every row is proven by a test that runs the `galleon` binary (`cli::` runs it
+/// as `galleon doctor`, `e2e::` as `plan`/`apply` against the emulator), not only by the
+/// catalogue's own matching test.
+#[test]
+fn every_row_is_proven_through_the_binary() {
+    let unproven: Vec<&str> = entries()
+        .iter()
+        .filter(|e| {
+            !e.tests
+                .iter()
+                .any(|t| t.starts_with("cli::") || t.starts_with("e2e::"))
+        })
+        .map(|e| e.id)
+        .collect();
+    assert!(
+        unproven.is_empty(),
+        "rows without a binary-level test: {unproven:?}"
+    );
+}

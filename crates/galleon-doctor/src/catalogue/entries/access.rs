@@ -29,6 +29,8 @@ pub(super) const ENTRIES: &[Entry] = &[
             "cli::doctor_image_tenant_is_not_the_subscription_owner",
             "plan::missing_service_principal_fails_with_the_consent_link",
             "e2e::apply_errors::access::a_raw_id_image_in_another_tenant_without_image_tenant_fails_with_linked_authorization",
+            "e2e::explained::apply_explains_a_refused_vm_with_the_catalogue_cause",
+            "cli::doctor_explain_names_the_row_inside_an_emulator_deployment_failure",
         ],
     },
     Entry {
@@ -112,7 +114,9 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "check proxies between galleon and ARM (HTTPS_PROXY); re-run with RUST_LOG=galleon_azure=debug",
         address: "none (transport)",
         caught: &[ApplyHint],
-        tests: &[],
+        tests: &[
+            "e2e::apply_errors::transport::a_proxy_that_strips_the_authorization_header_fails_with_authentication_failed",
+        ],
     },
     Entry {
         id: "authentication_invalid_header",
@@ -125,7 +129,9 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "check proxies that rewrite headers; galleon only sends `Bearer`",
         address: "none (transport)",
         caught: &[ApplyHint],
-        tests: &[],
+        tests: &[
+            "e2e::apply_errors::transport::a_proxy_that_rewrites_the_bearer_scheme_fails_with_authentication_failed_invalid_header",
+        ],
     },
     Entry {
         id: "token_invalid",
@@ -138,7 +144,9 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "point galleon at the cloud the token comes from (`--endpoint`, or the tenant's cloud)",
         address: "`tenants.<key>`",
         caught: &[ApplyHint],
-        tests: &[],
+        tests: &[
+            "e2e::apply_errors::transport::a_tenant_signed_in_at_another_clouds_entra_fails_with_invalid_authentication_token",
+        ],
     },
     Entry {
         id: "token_without_object_id",
@@ -151,7 +159,10 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "create the service principal in that tenant: admin consent, or `az ad sp create --id <app>` there",
         address: "`tenants.<key>`",
         caught: &[Doctor("sign_in.image"), Doctor("sign_in.target"), ApplyHint],
-        tests: &["doctor::image_tenant_has_no_service_principal"],
+        tests: &[
+            "doctor::image_tenant_has_no_service_principal",
+            "e2e::apply_errors::transport::a_service_principal_less_token_fails_with_invalid_authentication_token_naming_oid",
+        ],
     },
     Entry {
         id: "token_wrong_tenant",

@@ -206,7 +206,9 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "pick another size or region, or ask Azure support to enable it",
         address: "`vm.<key>` (`size`, `location`)",
         caught: &[ApplyHint],
-        tests: &[],
+        tests: &[
+            "e2e::apply_errors::compute_more::a_size_restricted_for_the_subscription_fails_with_not_available_for_subscription",
+        ],
     },
     Entry {
         id: "quota_exceeded",
@@ -291,7 +293,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "use a current version",
         address: "`vm.<key>` (`image`)",
         caught: &[Explain],
-        tests: &[],
+        tests: &["cli::doctor_explain_image_version_deprecated"],
     },
     Entry {
         id: "vmss_os_state_change",
@@ -304,7 +306,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "use a version of a Generalized image",
         address: "none (scale sets are outside galleon)",
         caught: &[Explain],
-        tests: &[],
+        tests: &["cli::doctor_explain_vmss_os_state_change"],
     },
     Entry {
         id: "disk_encryption_set_subscription",
@@ -317,7 +319,9 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "publish an unencrypted version, or one whose encryption set is in the VM's subscription",
         address: "`image_version.<gallery>/<image>/<version>`",
         caught: &[ApplyHint],
-        tests: &[],
+        tests: &[
+            "e2e::apply_errors::compute_more::a_raw_id_version_encrypted_in_another_subscription_fails_with_the_encryption_set_message",
+        ],
     },
     Entry {
         id: "purchase_plan_mismatch",
@@ -330,6 +334,8 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "recreate the image definition with the source's purchase plan",
         address: "`gallery_image.<gallery>/<image>`",
         caught: &[ApplyHint],
-        tests: &[],
+        tests: &[
+            "e2e::apply_errors::compute_more::a_raw_id_version_whose_source_has_a_purchase_plan_the_definition_lacks_fails_with_the_plan_message",
+        ],
     },
 ];

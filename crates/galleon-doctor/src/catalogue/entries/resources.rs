@@ -48,7 +48,10 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "let galleon order the writes: declare the parent in the workspace",
         address: "`gallery.<key>`, `gallery_image.<gallery>/<image>`",
         caught: &[ApplyHint],
-        tests: &[],
+        tests: &[
+            "e2e::apply_errors::parents::a_definition_deleted_while_the_apply_runs_fails_its_new_version_with_parent_resource_not_found",
+            "e2e::apply_errors::parents::a_saved_plan_whose_parent_was_deleted_is_refused_as_stale_before_any_write",
+        ],
     },
     Entry {
         id: "subscription_not_found",
@@ -70,6 +73,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "doctor::target_subscription_unknown",
             "cli::doctor_unknown_target_subscription",
             "e2e::apply_errors::access::a_resource_group_in_a_subscription_this_cloud_does_not_have_fails_with_subscription_not_found",
+            "e2e::explained::plan_explains_an_unknown_subscription_with_the_catalogue_cause",
         ],
     },
     Entry {
@@ -83,7 +87,10 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "read the details: galleon explains the first it knows",
         address: "see the details",
         caught: &[Explain],
-        tests: &["catalogue::tests::wrappers_are_explained_by_their_details"],
+        tests: &[
+            "catalogue::tests::wrappers_are_explained_by_their_details",
+            "cli::doctor_explain_multiple_errors_by_their_details",
+        ],
     },
     Entry {
         id: "deployment_failed",
@@ -96,7 +103,11 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "read the details: galleon explains the first it knows",
         address: "see the details",
         caught: &[Explain],
-        tests: &["catalogue::tests::wrappers_are_explained_by_their_details"],
+        tests: &[
+            "catalogue::tests::wrappers_are_explained_by_their_details",
+            "cli::doctor_explain_reads_the_az_cli_text_of_a_deployment_failure",
+            "cli::doctor_explain_names_the_row_inside_an_emulator_deployment_failure",
+        ],
     },
     Entry {
         id: "invalid_template_deployment",
@@ -109,7 +120,10 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "read the details: galleon explains the first it knows",
         address: "see the details",
         caught: &[Explain],
-        tests: &["catalogue::tests::wrappers_are_explained_by_their_details"],
+        tests: &[
+            "catalogue::tests::wrappers_are_explained_by_their_details",
+            "cli::doctor_explain_invalid_template_deployment_by_its_inner_error",
+        ],
     },
     Entry {
         id: "aadsts700016",
@@ -146,6 +160,9 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix: "invite the user as a guest in that tenant, or use the app's own credential (client secret or federated token)",
         address: "`tenants.<key>` (`auth`)",
         caught: &[Doctor("sign_in.image"), Doctor("sign_in.target"), Explain],
-        tests: &["doctor::user_not_in_tenant"],
+        tests: &[
+            "doctor::user_not_in_tenant",
+            "cli::doctor_explain_aadsts50020_from_az_login",
+        ],
     },
 ];
