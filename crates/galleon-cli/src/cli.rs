@@ -248,16 +248,18 @@ pub struct ApplyArgs {
 }
 
 /// How many resources apply works on at once. Most of a step is waiting for Azure's
-/// long-running operation, so the bound that matters is ARM's per-subscription write rate, which
-/// the client's rate limiter enforces; these caps only keep polling and memory in check.
+/// long-running operation, so the bound that matters is ARM's per-subscription write bucket:
+/// by default a resource starts as soon as that bucket admits its write, and its polls are
+/// paced within the read bucket (docs/apply.md). These caps are for users who want fewer.
 #[derive(Debug, Args)]
 pub struct ConcurrencyArgs {
-    /// Resources in progress at once, overall.
-    #[arg(long, default_value_t = 64, value_name = "N")]
-    pub parallelism: usize,
-    /// Resources in progress at once within one subscription.
-    #[arg(long, default_value_t = 32, value_name = "N")]
-    pub parallelism_per_subscription: usize,
+    /// Resources in progress at once, overall [default: no fixed cap, as ARM admits them]
+    #[arg(long, value_name = "N")]
+    pub parallelism: Option<usize>,
+    /// Resources in progress at once within one subscription [default: no fixed cap, as ARM
+    /// admits them]
+    #[arg(long, value_name = "N")]
+    pub parallelism_per_subscription: Option<usize>,
 }
 
 /// Arguments of `galleon destroy`.

@@ -158,8 +158,8 @@ async fn execute(
         },
         operation: exec.operation.into(),
         exec: galleon_apply::ExecOptions {
-            max_parallel: exec.concurrency.parallelism.max(1),
-            max_per_subscription: exec.concurrency.parallelism_per_subscription.max(1),
+            max_parallel: cap(exec.concurrency.parallelism),
+            max_per_subscription: cap(exec.concurrency.parallelism_per_subscription),
             ..galleon_apply::ExecOptions::default()
         },
         ..ApplyOptions::default()
@@ -188,6 +188,11 @@ async fn execute(
             Ok(ExitStatus::Failure)
         }
     }
+}
+
+/// `--parallelism N` caps at N (at least 1); absent, ARM's buckets are the only bound.
+fn cap(flag: Option<usize>) -> usize {
+    flag.map_or(galleon_apply::UNCAPPED, |n| n.max(1))
 }
 
 /// Reads `path` as a saved plan when it is one; `None` for a workspace directory or manifest.
