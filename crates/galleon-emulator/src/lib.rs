@@ -156,9 +156,9 @@ impl Emulator {
             throttler: Mutex::new(Throttler::default()),
             log: Mutex::new(Vec::new()),
             dirty: std::sync::atomic::AtomicBool::new(true),
-            last_persist: Mutex::new(std::time::Instant::now()),
+            last_persist: Mutex::new((std::time::Instant::now(), std::time::Duration::ZERO)),
         });
-        shared.flush();
+        shared.flush_now();
         let flusher = Arc::downgrade(&shared);
         tokio::spawn(async move {
             loop {
@@ -257,13 +257,13 @@ impl RunningEmulator {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        self.shared.flush();
+        self.shared.flush_now();
     }
 }
 
 impl Drop for RunningEmulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
-        self.shared.flush();
+        self.shared.flush_now();
     }
 }
