@@ -178,18 +178,13 @@ impl RateLimiter {
         }
     }
 
-    /// The limits.
-    pub fn config(&self) -> &LimiterConfig {
-        &self.config
-    }
-
     /// Waits for a token of `kind` for `subscription`, then for a concurrency slot.
     ///
     /// The token comes first so that a request waiting for its bucket holds no slot: a poll
-    /// waiting for a read token must not keep a create from being sent. Waiting for a slot
-    /// after the token may send a request a little later than its token allowed, which only
-    /// leaves ARM's bucket fuller than ours (slots turn over every round trip, tens per second,
-    /// so that delay stays far below one refill interval).
+    /// waiting for a read token must not keep a create from being sent. The price is that a
+    /// request may leave a little later than its token allowed and bunch with the next ones;
+    /// slots turn over every round trip (hundreds per second over 16 slots, against refills
+    /// of 10-25), so such a bunch is a few requests, which the burst's reserve absorbs.
     pub async fn acquire(&self, subscription: &str, kind: OpKind) -> Permit {
         let wait = self.reserve(subscription, kind, Instant::now());
         if !wait.is_zero() {
