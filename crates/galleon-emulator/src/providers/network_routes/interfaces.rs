@@ -100,18 +100,24 @@ pub(super) fn list_pips(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, Ar
 pub(super) fn put_nic(ctx: &mut Ctx<'_>, req: &ArmRequest) -> Result<Reply, ArmError> {
     let (prev, body) = prev_and_body(ctx, req)?;
     glue::check_linked(ctx, req, NIC, &body)?;
-    let used: Vec<String> = all_nics(ctx, Some(&req.path.raw))
+    // Read in place: cloning every NIC's document per NIC write made a 10,000-resource world
+    // quadratic in copies.
+    let this = req.path.raw.to_ascii_lowercase();
+    let used: Vec<String> = ctx
+        .state
+        .resources
         .iter()
-        .flat_map(|n| {
-            n["properties"]["ipConfigurations"]
+        .filter(|(k, r)| r.resource_type.eq_ignore_ascii_case(NIC) && **k != this)
+        .flat_map(|(_, r)| {
+            r.body["properties"]["ipConfigurations"]
                 .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|c| {
-            c["properties"]["privateIPAddress"]
-                .as_str()
-                .map(str::to_owned)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    c["properties"]["privateIPAddress"]
+                        .as_str()
+                        .map(str::to_owned)
+                })
         })
         .collect();
     let doc = network::nic_put(
