@@ -238,7 +238,7 @@ impl State {
     pub fn remove_tree(&mut self, id: &str) -> usize {
         let key = id.to_ascii_lowercase();
         let doomed: Vec<String> = self
-            .under(&key)
+            .with_prefix(&key)
             .filter(|(k, _)| is_under(k, &key))
             .map(|(k, _)| k.clone())
             .collect();
@@ -248,12 +248,17 @@ impl State {
         doomed.len()
     }
 
-    /// Resources whose key starts with `prefix` (a superset of those under it: `…/vm1` also
-    /// finds `…/vm10`), found through the ordered map instead of a scan of the whole world.
-    fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> {
+    /// Resources whose key starts with lower-cased `prefix` (a superset of those under it:
+    /// `…/vm1` also finds `…/vm10`), found through the ordered map instead of a scan of the
+    /// whole world.
+    pub fn with_prefix<'a>(
+        &'a self,
+        prefix: &str,
+    ) -> impl Iterator<Item = (&'a String, &'a Resource)> + use<'a> {
+        let owned = prefix.to_owned();
         self.resources
             .range::<_, str>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(move |(k, _)| k.starts_with(prefix))
+            .take_while(move |(k, _)| k.starts_with(&owned))
     }
 
     /// Resources whose id starts with `scope` (segment-wise) and whose type equals
@@ -264,15 +269,10 @@ impl State {
         resource_type: &'a str,
     ) -> impl Iterator<Item = &'a Resource> + 'a {
         let scope = scope.trim_end_matches('/').to_ascii_lowercase();
-        let from = self
-            .resources
-            .range::<_, str>((Bound::Included(scope.as_str()), Bound::Unbounded));
-        let prefix = scope.clone();
-        from.take_while(move |(k, _)| k.starts_with(&prefix))
-            .filter_map(move |(k, r)| {
-                (r.resource_type.eq_ignore_ascii_case(resource_type) && is_under(k, &scope))
-                    .then_some(r)
-            })
+        self.with_prefix(&scope).filter_map(move |(k, r)| {
+            (r.resource_type.eq_ignore_ascii_case(resource_type) && is_under(k, &scope))
+                .then_some(r)
+        })
     }
 }
 

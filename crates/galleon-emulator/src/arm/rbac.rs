@@ -204,13 +204,7 @@ fn role_allows(role: &RoleDefinition, action: &str, data: bool) -> bool {
 /// above it. `data` selects data actions (blob access) instead of control-plane actions.
 pub fn is_allowed(state: &State, object_id: &str, action: &str, scope: &str, data: bool) -> bool {
     let scope = scope.to_ascii_lowercase();
-    state
-        .resources
-        .values()
-        .filter(|r| {
-            r.resource_type
-                .eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
-        })
+    assignments_at_or_above(state, &scope)
         .filter(|r| {
             r.properties()
                 .get("principalId")
@@ -232,6 +226,34 @@ pub fn is_allowed(state: &State, object_id: &str, action: &str, scope: &str, dat
         })
         .filter_map(find_role)
         .any(|role| role_allows(role, action, data))
+}
+
+/// The role assignments stored at lower-cased `scope` or at one of its ancestors (an
+/// assignment's id is `{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`): one
+/// key range per ancestor instead of a scan of the world, since a list checks every item it
+/// returns and a 10,000-resource world made that quadratic.
+fn assignments_at_or_above<'a>(
+    state: &'a State,
+    scope: &str,
+) -> impl Iterator<Item = &'a crate::state::Resource> {
+    const ASSIGNMENTS: &str = "/providers/microsoft.authorization/roleassignments/";
+    let scope = scope.trim_end_matches('/');
+    let mut ancestors: Vec<&str> = vec![""];
+    ancestors.extend(
+        scope
+            .match_indices('/')
+            .filter(|(i, _)| *i > 0)
+            .map(|(i, _)| &scope[..i]),
+    );
+    ancestors.push(scope);
+    ancestors.dedup();
+    ancestors.into_iter().flat_map(move |a| {
+        let prefix = format!("{a}{ASSIGNMENTS}");
+        state.with_prefix(&prefix).map(|(_, r)| r).filter(|r| {
+            r.resource_type
+                .eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
+        })
+    })
 }
 
 /// Whether the principal holds any role assignment at or below `scope` (used to let it list a
