@@ -31,8 +31,11 @@ impl<'r> Comparer<'r> {
             match value {
                 Value::Object(map) => Value::Object(
                     map.iter()
-                        .filter(|(k, _)| !READ_ONLY.iter().any(|p| path.key(k).matches(p)))
-                        .map(|(k, v)| (k.clone(), walk(v, &path.key(k))))
+                        .filter_map(|(k, v)| {
+                            let child = path.key(k);
+                            (!READ_ONLY.iter().any(|p| child.matches(p)))
+                                .then(|| (k.clone(), walk(v, &child)))
+                        })
                         .collect(),
                 ),
                 other => other.clone(),

@@ -48,14 +48,20 @@ impl Path {
 
     /// True when the pattern names exactly this path.
     pub(crate) fn matches(&self, pattern: &str) -> bool {
-        let pat = pattern_tokens(pattern);
-        pat.len() == self.0.len() && self.tokens().zip(&pat).all(|(t, p)| token_eq(t, p))
+        let (mut tokens, mut pat) = (self.tokens(), pattern_tokens(pattern));
+        loop {
+            match (tokens.next(), pat.next()) {
+                (None, None) => return true,
+                (Some(t), Some(p)) if token_eq(t, p) => {}
+                _ => return false,
+            }
+        }
     }
 
     /// True when the pattern names this path or one of its ancestors.
     pub(crate) fn within(&self, pattern: &str) -> bool {
-        let pat = pattern_tokens(pattern);
-        pat.len() <= self.0.len() && self.tokens().zip(&pat).all(|(t, p)| token_eq(t, p))
+        let mut tokens = self.tokens();
+        pattern_tokens(pattern).all(|p| tokens.next().is_some_and(|t| token_eq(t, p)))
     }
 }
 
@@ -76,20 +82,17 @@ fn token_eq(token: &str, pattern: &str) -> bool {
     pattern == token || (pattern == "*" && token != "[]")
 }
 
-fn pattern_tokens(pattern: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    for part in pattern.split('.') {
-        let mut rest = part;
-        while let Some(stripped) = rest.strip_suffix("[]") {
-            rest = stripped;
-        }
-        if !rest.is_empty() {
-            out.push(rest);
-        }
+/// A pattern's steps, without allocating: every node of every body is matched against the
+/// rules table, which made tokenising into a Vec a tenth of a 10,000-resource plan's CPU.
+fn pattern_tokens(pattern: &str) -> impl Iterator<Item = &str> {
+    pattern.split('.').flat_map(|part| {
+        let rest = part.trim_end_matches("[]");
         let brackets = (part.len() - rest.len()) / 2;
-        out.extend(std::iter::repeat_n("[]", brackets));
-    }
-    out
+        (!rest.is_empty())
+            .then_some(rest)
+            .into_iter()
+            .chain(std::iter::repeat_n("[]", brackets))
+    })
 }
 
 #[cfg(test)]
