@@ -75,6 +75,9 @@ pub(crate) struct Builder<'a> {
     sources: &'a Sources,
     pub diags: Vec<Diagnostic>,
     pub out: Vec<Resource>,
+    /// Where each address first appears in `out`: lookups by address happen for every
+    /// reference, and a scan made a 10,000-resource workspace quadratic.
+    index: HashMap<Address, usize>,
     rgs: HashMap<String, Placement>,
     pub client_ids: HashMap<String, Option<String>>,
 }
@@ -86,6 +89,7 @@ impl<'a> Builder<'a> {
             sources,
             diags: Vec::new(),
             out: Vec::new(),
+            index: HashMap::new(),
             rgs: HashMap::new(),
             client_ids: tenants
                 .iter()
@@ -103,7 +107,7 @@ impl<'a> Builder<'a> {
     }
 
     pub(crate) fn find(&self, address: &Address) -> Option<&Resource> {
-        self.out.iter().find(|r| &r.address == address)
+        self.index.get(address).map(|&i| &self.out[i])
     }
 
     pub(crate) fn reference(&self, address: Address) -> Option<Ref> {
@@ -173,6 +177,7 @@ impl<'a> Builder<'a> {
         if !depends_on.contains(&p.rg) && address != p.rg {
             depends_on.insert(0, p.rg.clone());
         }
+        self.index.entry(address.clone()).or_insert(self.out.len());
         self.out.push(Resource {
             address,
             tenant: p.tenant.clone(),
