@@ -13,7 +13,10 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s "$req" "$venv/requirements.txt"; then
   cp "$req" "$venv/requirements.txt"
 fi
 cargo build --locked -p galleon-emulator --bin galleon-emulator
-export GALLEON_EMULATOR_BIN="$PWD/target/debug/galleon-emulator"
+# Where cargo put it: a CARGO_TARGET_DIR (relative to here, like cargo reads it) wins.
+target="${CARGO_TARGET_DIR:-target}"
+case "$target" in /*) ;; *) target="$PWD/$target" ;; esac
+export GALLEON_EMULATOR_BIN="$target/debug/galleon-emulator"
 export PATH="$PWD/$venv/bin:$PATH"
 cd tests/conformance
 exec python -m pytest -q -p no:cacheprovider "$@"
