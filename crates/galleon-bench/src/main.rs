@@ -41,6 +41,10 @@ pub struct Args {
     /// VMs in the side-by-side comparison with the one-at-a-time and concurrency-10 baselines.
     #[arg(long, default_value_t = 10)]
     pub baseline_vms: usize,
+    /// Leave out the one-at-a-time baseline of scenario 2, which at 500 VMs runs for over an
+    /// hour: `--only 2 --baseline-vms 500 --no-serial-baseline` compares with concurrency 10.
+    #[arg(long)]
+    pub no_serial_baseline: bool,
     /// Resources to refresh in the plan scenario.
     #[arg(long, default_value_t = 10_000)]
     pub refresh_resources: usize,
