@@ -189,6 +189,18 @@ fn admin_delete(ctx: &TestContext, path: &str, query: &[(&str, &str)]) -> Value 
     })
 }
 
+/// Once the condition is gone, the next apply creates only the VM.
+#[track_caller]
+fn assert_converges(ctx: &TestContext) {
+    let again = ctx.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(
+        again.stdout().contains("Plan: 1 to add, 0 to change"),
+        "{}",
+        again.stdout()
+    );
+    assert!(ctx.resource("/virtualmachines/web").is_some());
+}
+
 /// The last answer Azure gave a VM write.
 fn last_vm_write(ctx: &TestContext) -> Value {
     ctx.requests()

@@ -33,13 +33,7 @@ fn a_raw_id_image_not_replicated_to_the_vm_region_fails_with_gallery_image_not_f
     assert_eq!(last_vm_write(&ctx)["status"], 404);
     // Once the owner replicates again, the next apply creates only the VM.
     publish(&ctx, &FITS);
-    let again = ctx.run(&["apply", "--auto-approve"]).expect(0);
-    assert!(
-        again.stdout().contains("Plan: 1 to add, 0 to change"),
-        "{}",
-        again.stdout()
-    );
-    assert!(ctx.resource("/virtualmachines/web").is_some());
+    assert_converges(&ctx);
 }
 
 #[test]
@@ -179,13 +173,7 @@ fn a_vm_over_the_regional_core_quota_fails_with_operation_not_allowed() {
         &format!("subscriptions/{SUB_B}/quotas"),
         &json!({"cores": {"northeurope": 2}}),
     );
-    let again = ctx.run(&["apply", "--auto-approve"]).expect(0);
-    assert!(
-        again.stdout().contains("Plan: 1 to add, 0 to change"),
-        "{}",
-        again.stdout()
-    );
-    assert!(ctx.resource("/virtualmachines/web").is_some());
+    assert_converges(&ctx);
 }
 
 #[test]

@@ -13,18 +13,6 @@ fn vm_id() -> String {
     )
 }
 
-/// The next apply creates only the VM.
-#[track_caller]
-fn assert_converges(ctx: &TestContext) {
-    let again = ctx.run(&["apply", "--auto-approve"]).expect(0);
-    assert!(
-        again.stdout().contains("Plan: 1 to add, 0 to change"),
-        "{}",
-        again.stdout()
-    );
-    assert!(ctx.resource("/virtualmachines/web").is_some());
-}
-
 #[test]
 fn a_size_restricted_for_the_subscription_fails_with_not_available_for_subscription() {
     // Only Compute's SKU restrictions know it; galleon's plan does not read them.
