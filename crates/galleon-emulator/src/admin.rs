@@ -87,7 +87,7 @@ async fn put_faults(State(shared): State<Arc<Shared>>, Json(faults): Json<Faults
         .set(faults.clone());
     let mut world = shared.world();
     world.settings.faults = faults.clone();
-    shared.persist(&world);
+    shared.persist_now(&world);
     Json(json!(faults))
 }
 
@@ -106,7 +106,7 @@ async fn put_settings(
         .set(settings.faults.clone());
     let mut world = shared.world();
     world.settings = settings.clone();
-    shared.persist(&world);
+    shared.persist_now(&world);
     Json(json!(settings))
 }
 
@@ -145,7 +145,7 @@ async fn post_resource(State(shared): State<Arc<Shared>>, Json(r): Json<SeedReso
     }
     let body = resource.body.clone();
     world.insert_resource(resource);
-    shared.persist(&world);
+    shared.persist_now(&world);
     (StatusCode::OK, Json(body)).into_response()
 }
 
@@ -161,7 +161,7 @@ async fn delete_resource(
 ) -> Json<Value> {
     let mut world = shared.world();
     let removed = world.remove_tree(&q.id);
-    shared.persist(&world);
+    shared.persist_now(&world);
     Json(json!({"removed": removed}))
 }
 
@@ -186,7 +186,7 @@ async fn post_service_principal(
         return bad(format!("unknown app '{}'", sp.app_id));
     }
     let created = world.ensure_service_principal(&sp.app_id, &tid, sp.object_id.as_deref());
-    shared.persist(&world);
+    shared.persist_now(&world);
     (StatusCode::OK, Json(json!(created))).into_response()
 }
 
@@ -211,7 +211,7 @@ async fn delete_service_principal(
         !(sp.app_id.eq_ignore_ascii_case(&q.app_id) && sp.tenant.eq_ignore_ascii_case(&tid))
     });
     let removed = before - world.service_principals.len();
-    shared.persist(&world);
+    shared.persist_now(&world);
     Json(json!({"removed": removed})).into_response()
 }
 
@@ -227,7 +227,7 @@ async fn put_restrictions(
         return bad(format!("unknown subscription '{id}'"));
     }
     crate::providers::compute::restrictions::set(&mut world, &id, &by_region);
-    shared.persist(&world);
+    shared.persist_now(&world);
     Json(json!(by_region)).into_response()
 }
 
@@ -249,7 +249,7 @@ async fn put_quotas(
     // Regions are matched normalised when a VM is checked, so they are stored as given.
     sub.quotas = quotas;
     let body = json!(sub.quotas);
-    shared.persist(&world);
+    shared.persist_now(&world);
     Json(body).into_response()
 }
 
@@ -266,7 +266,7 @@ async fn advance_clock(State(shared): State<Arc<Shared>>, Json(a): Json<Advance>
     let mut world = shared.world();
     world.clock_offset_secs += a.seconds;
     let now = world.now();
-    shared.persist(&world);
+    shared.persist_now(&world);
     Json(json!({"clockOffsetSecs": world.clock_offset_secs, "now": now.unix_timestamp()}))
         .into_response()
 }

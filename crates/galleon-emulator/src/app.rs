@@ -85,6 +85,15 @@ impl Shared {
         }
     }
 
+    /// Writes the state at once: for the admin API, whose writes are a test's own setup
+    /// (planted resources, principals). A restart must never lose those, however soon it
+    /// comes; they are few, so the period that protects ARM traffic is not needed.
+    pub fn persist_now(&self, state: &World) {
+        if self.state_dir.is_some() {
+            self.write(state);
+        }
+    }
+
     /// Writes the state if it changed since the last write and the period is over (timer).
     pub fn flush(&self) {
         if self.state_dir.is_some() && self.dirty.load(Ordering::SeqCst) && self.due() {
