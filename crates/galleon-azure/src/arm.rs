@@ -187,8 +187,7 @@ impl ArmClient {
 
     /// `GET {path}` of a collection, following `nextLink` to the end; returns every `value` item.
     pub async fn list(&self, tenant: &TenantId, path: &str) -> Result<Vec<Value>, AzureError> {
-        let first = self.url_for(path, None, &[])?;
-        self.list_from(tenant, first).await
+        self.list_with(tenant, path, None, &[]).await
     }
 
     /// Like [`ArmClient::list`] with query parameters (`$filter=atScope()`, `$expand`) and an
@@ -200,15 +199,31 @@ impl ArmClient {
         api_version: Option<&str>,
         query: &[(&str, &str)],
     ) -> Result<Vec<Value>, AzureError> {
-        let first = self.url_for(path, api_version, query)?;
-        self.list_from(tenant, first).await
+        self.list_keeping(tenant, path, api_version, query, Some)
+            .await
     }
 
-    pub(crate) async fn list_from(
+    /// Like [`ArmClient::list_with`], handing each item to `keep` as soon as its page is
+    /// parsed and returning what it keeps: a caller that needs only part of each body never
+    /// holds a whole listing (a plan of thousands of VMs would, page after page).
+    pub async fn list_keeping<T>(
+        &self,
+        tenant: &TenantId,
+        path: &str,
+        api_version: Option<&str>,
+        query: &[(&str, &str)],
+        keep: impl FnMut(Value) -> Option<T>,
+    ) -> Result<Vec<T>, AzureError> {
+        let first = self.url_for(path, api_version, query)?;
+        self.list_from(tenant, first, keep).await
+    }
+
+    pub(crate) async fn list_from<T>(
         &self,
         tenant: &TenantId,
         first: Url,
-    ) -> Result<Vec<Value>, AzureError> {
+        mut keep: impl FnMut(Value) -> Option<T>,
+    ) -> Result<Vec<T>, AzureError> {
         let mut items = Vec::new();
         let mut next = Some(first);
         while let Some(url) = next.take() {
@@ -223,9 +238,10 @@ impl ArmClient {
                     true,
                 )
                 .await?;
-            let resp = self.ok_or_error(&raw, "GET", url.path())?;
-            if let Some(values) = resp.body.get("value").and_then(Value::as_array) {
-                items.extend(values.iter().cloned());
+            let mut resp = self.ok_or_error(&raw, "GET", url.path())?;
+            drop(raw);
+            if let Some(Value::Array(values)) = resp.body.get_mut("value").map(Value::take) {
+                items.extend(values.into_iter().filter_map(&mut keep));
             }
             next = match resp.body.get("nextLink").and_then(Value::as_str) {
                 Some(link) if !link.is_empty() => {
