@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::ResourceKind;
+use crate::{FingerprintState, ResourceKind};
 
 /// A live resource and where it lives.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,14 +20,40 @@ pub struct LiveResource {
     pub tenant: String,
     /// That tenant's id.
     pub tenant_id: String,
-    /// The body as read (list and GET bodies have the same shape).
+    /// The body as read (list and GET bodies have the same shape), or only the part of it a
+    /// plan needs once [`LiveResource::narrow`] has run.
     pub body: Value,
+    /// The body as read, fingerprinted before any narrowing: what a saved plan's apply
+    /// compares a fresh read with.
+    seen: FingerprintState,
 }
 
 impl LiveResource {
+    /// A resource read in `tenant`, fingerprinted as read.
+    pub fn new(arm_id: String, tenant: String, tenant_id: String, body: Value) -> LiveResource {
+        LiveResource {
+            seen: FingerprintState::of(&body),
+            arm_id,
+            tenant,
+            tenant_id,
+            body,
+        }
+    }
+
     /// The managed kind of this resource, from its id.
     pub fn kind(&self) -> Option<ResourceKind> {
         kind_of_id(&self.arm_id)
+    }
+
+    /// The fingerprint of the body as it was read.
+    pub fn seen(&self) -> &FingerprintState {
+        &self.seen
+    }
+
+    /// Keeps only what a plan of `desired` reads from this body (see
+    /// [`crate::diff::narrow_live`]); the fingerprint stays that of the whole body.
+    pub fn narrow(&mut self, kind: ResourceKind, desired: &Value) {
+        crate::diff::narrow_live(kind, desired, &mut self.body);
     }
 }
 
@@ -70,6 +96,14 @@ impl LiveState {
         self.by_id.get(&arm_id.to_ascii_lowercase())
     }
 
+    /// Moves a body out for the plan to keep as a change's `before`, leaving `null`: the
+    /// resource still counts as read (its fingerprint stays), its body is gone.
+    pub(crate) fn take_body(&mut self, arm_id: &str) -> Option<Value> {
+        self.by_id
+            .get_mut(&arm_id.to_ascii_lowercase())
+            .map(|r| std::mem::take(&mut r.body))
+    }
+
     /// Every resource read.
     pub fn iter(&self) -> impl Iterator<Item = &LiveResource> {
         self.by_id.values()
@@ -89,8 +123,7 @@ impl LiveState {
 /// The owner of a live body.
 pub fn owner(kind: ResourceKind, body: &Value, workspace: &str) -> Owner {
     if kind == ResourceKind::GalleryGrant {
-        let description = body
-            .pointer("/properties/description")
+        let description = crate::field(body, &["properties", "description"])
             .and_then(Value::as_str)
             .unwrap_or_default();
         let mut parts = description.splitn(3, ':');

@@ -218,16 +218,19 @@ pub enum FingerprintState {
 impl Fingerprint {
     /// Fingerprints a read: `None` for a 404, the body otherwise.
     pub fn of(arm_id: impl Into<String>, live: Option<&Value>) -> Fingerprint {
-        let state = match live {
-            None => FingerprintState::Absent,
-            Some(body) => FingerprintState::Present {
-                etag: body.get("etag").and_then(Value::as_str).map(str::to_owned),
-                content_sha256: crate::sha256_hex(&crate::canonical_json(body)),
-            },
-        };
         Fingerprint {
             arm_id: arm_id.into(),
-            state,
+            state: live.map_or(FingerprintState::Absent, FingerprintState::of),
+        }
+    }
+}
+
+impl FingerprintState {
+    /// The state of a body that was read.
+    pub fn of(body: &Value) -> FingerprintState {
+        FingerprintState::Present {
+            etag: body.get("etag").and_then(Value::as_str).map(str::to_owned),
+            content_sha256: crate::canonical_sha256(body),
         }
     }
 }

@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::diff::diff;
+use crate::diff::diff_owned;
 use crate::live::{LiveState, Owner, owner};
 use crate::lower::DesiredResource;
 use crate::{
-    Action, AttributeChange, CheckResult, CheckStatus, Fingerprint, Method, Plan, PlanError,
-    Request, ResourceChange, ResourceKind,
+    Action, AttributeChange, CheckResult, CheckStatus, Fingerprint, FingerprintState, Method, Plan,
+    PlanError, Request, ResourceChange, ResourceKind,
 };
 
 /// The inputs of [`build_plan`].
@@ -20,10 +20,12 @@ use crate::{
 pub struct PlanInput<'a> {
     /// Workspace name.
     pub workspace: &'a str,
-    /// Every declared resource, lowered.
-    pub desired: &'a [DesiredResource],
-    /// Everything read from Azure.
-    pub live: &'a LiveState,
+    /// Every declared resource, lowered. Consumed: each body becomes its change's `after`
+    /// (and its request), so a plan of 10,000 resources holds each body once.
+    pub desired: Vec<DesiredResource>,
+    /// Everything read from Azure. Consumed likewise: a declared resource's live body becomes
+    /// its change's `before`.
+    pub live: LiveState,
     /// Checks computed elsewhere (preflight); ownership checks are added here.
     pub preflight: Vec<CheckResult>,
     /// `--target` addresses; empty for everything.
@@ -44,8 +46,8 @@ pub struct PlanInput<'a> {
 pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let PlanInput {
         workspace,
-        desired,
-        live,
+        mut desired,
+        mut live,
         mut preflight,
         targets,
         created_at,
@@ -55,8 +57,13 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         .iter()
         .map(|d| d.arm_id.to_ascii_lowercase())
         .collect();
+    // Deletions read live bodies of what is not declared, and ownership of what is: decided
+    // before the loop below takes the declared bodies. Their checks still come last.
+    let mut deletion_checks = Vec::new();
+    let deletes = deletions(workspace, &live, &declared, &desired, &mut deletion_checks);
 
-    for d in topological(desired) {
+    for i in topological(&desired) {
+        let d = &mut desired[i];
         let found = live.get(&d.arm_id);
         // Sharing members belong to their gallery, whose own change carries the ownership.
         let who = found.map(|l| match d.kind {
@@ -70,21 +77,34 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             Some(Owner::OtherWorkspace(other)) => preflight.push(foreign_owner(d, other)),
             _ => {}
         }
-        let mut result = diff(d.kind, Some(&d.body), found.map(|l| &l.body));
+        // Sharing members keep their bodies: the share's requests and a cascade read them.
+        let share = d.kind == ResourceKind::GalleryShare;
+        let (share_add, share_remove) = match share {
+            true => (
+                crate::share::add_request(&d.body, found.map(|l| &l.body)),
+                share_removal(d, found.map(|l| &l.body)),
+            ),
+            false => (None, None),
+        };
+        let body = match share {
+            true => d.body.clone(),
+            false => std::mem::take(&mut d.body),
+        };
+        let mut result = diff_owned(d.kind, Some(body), live.take_body(&d.arm_id));
         let request = match result.action {
             Action::NoOp | Action::Delete => None,
             // Sharing members are added by the gallery's `share` action, not written whole.
-            _ if d.kind == ResourceKind::GalleryShare => {
-                crate::share::add_request(&d.body, found.map(|l| &l.body))
-            }
+            _ if share => share_add,
+            // A lowered body carries no field ARM computes, so `after` is what is sent
+            // (lower::tests::lowered_bodies_carry_no_read_only_field).
             _ => Some(Request {
                 method: Method::Put,
                 api_version: d.kind.api_version().to_owned(),
-                body: Some(d.body.clone()),
+                body: result.after.clone(),
                 aux_tenant_ids: d.aux_tenant_ids.clone(),
             }),
         };
-        if d.kind == ResourceKind::GalleryShare && request.is_none() {
+        if share && request.is_none() {
             result.action = Action::NoOp;
         }
         changes.push(ResourceChange {
@@ -104,14 +124,12 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             request,
             owned_by_us: matches!(who, Some(Owner::Us { .. })),
         });
-        if d.kind == ResourceKind::GalleryShare {
-            changes.extend(share_removal(d, found.map(|l| &l.body)));
-        }
+        changes.extend(share_remove);
     }
 
-    cascade_replacements(&mut changes, desired);
-    let deletes = deletions(workspace, live, &declared, desired, &mut preflight);
+    cascade_replacements(&mut changes, &desired);
     changes.extend(deletes);
+    preflight.extend(deletion_checks);
 
     if !targets.is_empty() {
         changes = targeted(changes, targets)?;
@@ -123,7 +141,12 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let reads = changes
         .iter()
         .filter(|c| c.kind != ResourceKind::GalleryShare)
-        .map(|c| Fingerprint::of(c.arm_id.clone(), live.get(&c.arm_id).map(|l| &l.body)))
+        .map(|c| Fingerprint {
+            arm_id: c.arm_id.clone(),
+            state: live
+                .get(&c.arm_id)
+                .map_or(FingerprintState::Absent, |l| l.seen().clone()),
+        })
         .collect();
     let mut plan = Plan::new(workspace, created_at, changes, preflight, reads);
     plan.targets = targets.to_vec();
@@ -211,7 +234,7 @@ fn cascade_replacements(changes: &mut [ResourceChange], desired: &[DesiredResour
         change.request = Some(Request {
             method: Method::Put,
             api_version: d.kind.api_version().to_owned(),
-            body: Some(d.body.clone()),
+            body: change.after.clone(),
             aux_tenant_ids: d.aux_tenant_ids.clone(),
         });
     }
@@ -292,8 +315,7 @@ fn deletions(
                 });
             }
         }
-        let before = l.body.clone();
-        let result = diff(kind, None, Some(&before));
+        let result = diff_owned(kind, None, Some(l.body.clone()));
         let (subscription, resource_group) = placement(&l.arm_id);
         out.push(ResourceChange {
             address,
@@ -396,7 +418,7 @@ fn foreign_owner(d: &DesiredResource, other: &str) -> CheckResult {
 }
 
 /// Declared resources in dependency order (dependencies first), stable otherwise.
-fn topological(desired: &[DesiredResource]) -> Vec<&DesiredResource> {
+fn topological(desired: &[DesiredResource]) -> Vec<usize> {
     let index: BTreeMap<&str, usize> = desired
         .iter()
         .enumerate()
@@ -404,12 +426,12 @@ fn topological(desired: &[DesiredResource]) -> Vec<&DesiredResource> {
         .collect();
     let mut placed = vec![false; desired.len()];
     let mut out = Vec::with_capacity(desired.len());
-    fn visit<'d>(
+    fn visit(
         i: usize,
-        desired: &'d [DesiredResource],
+        desired: &[DesiredResource],
         index: &BTreeMap<&str, usize>,
         placed: &mut [bool],
-        out: &mut Vec<&'d DesiredResource>,
+        out: &mut Vec<usize>,
     ) {
         if placed[i] {
             return;
@@ -421,7 +443,7 @@ fn topological(desired: &[DesiredResource]) -> Vec<&DesiredResource> {
                 visit(j, desired, index, placed, out);
             }
         }
-        out.push(&desired[i]);
+        out.push(i);
     }
     for i in 0..desired.len() {
         visit(i, desired, &index, &mut placed, &mut out);

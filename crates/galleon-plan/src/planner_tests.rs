@@ -38,12 +38,7 @@ fn tagged(address: &str, extra: Value) -> Value {
 }
 
 fn live(arm_id: &str, body: Value) -> LiveResource {
-    LiveResource {
-        arm_id: arm_id.into(),
-        tenant: "consumer".into(),
-        tenant_id: "t2".into(),
-        body,
-    }
+    LiveResource::new(arm_id.into(), "consumer".into(), "t2".into(), body)
 }
 
 fn state(items: Vec<LiveResource>) -> LiveState {
@@ -59,8 +54,8 @@ fn run(
 ) -> Result<Plan, PlanError> {
     build_plan(PlanInput {
         workspace: "w",
-        desired,
-        live,
+        desired: desired.to_vec(),
+        live: live.clone(),
         preflight: Vec::new(),
         targets,
         created_at: datetime!(2026-11-24 03:00 UTC),

@@ -106,8 +106,8 @@ pub async fn plan(
     preflight.extend(quota_checks(&desired, &live, &usages));
     build_plan(PlanInput {
         workspace: workspace.name(),
-        desired: &desired,
-        live: &live,
+        desired,
+        live,
         preflight,
         targets: &options.targets,
         created_at: options.created_at.unwrap_or_else(OffsetDateTime::now_utc),

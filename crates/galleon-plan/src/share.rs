@@ -158,12 +158,12 @@ pub async fn read_shares(
                     .pointer("/properties/sharingProfile/groups")
                     .cloned()
                     .unwrap_or_else(|| json!([]));
-                live.insert(LiveResource {
-                    arm_id: s.arm_id.clone(),
-                    tenant: s.tenant.clone(),
-                    tenant_id: s.tenant_id.clone(),
-                    body: normalised(&json!({ "groups": groups })),
-                });
+                live.insert(LiveResource::new(
+                    s.arm_id.clone(),
+                    s.tenant.clone(),
+                    s.tenant_id.clone(),
+                    normalised(&json!({ "groups": groups })),
+                ));
             }
             Err(e) => {
                 tracing::warn!(gallery = gallery_of(&s.arm_id), error = %e, "cannot read the gallery's sharing groups");

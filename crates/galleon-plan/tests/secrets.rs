@@ -25,8 +25,8 @@ fn plans_from_secret_references_never_contain_the_secret() {
     let desired = lower_workspace(&workspace, &LowerContext::default()).unwrap();
     let plan = build_plan(PlanInput {
         workspace: workspace.name(),
-        desired: &desired,
-        live: &LiveState::default(),
+        desired,
+        live: LiveState::default(),
         preflight: Vec::new(),
         targets: &[],
         created_at: time::OffsetDateTime::UNIX_EPOCH,

@@ -25,20 +25,20 @@ impl<'r> Comparer<'r> {
         Comparer { rules }
     }
 
-    /// The body without the fields ARM computes.
-    pub(crate) fn strip_read_only(&self, value: &Value) -> Value {
-        fn walk(value: &Value, path: &Path) -> Value {
-            match value {
-                Value::Object(map) => Value::Object(
-                    map.iter()
-                        .filter_map(|(k, v)| {
-                            let child = path.key(k);
-                            (!READ_ONLY.iter().any(|p| child.matches(p)))
-                                .then(|| (k.clone(), walk(v, &child)))
-                        })
-                        .collect(),
-                ),
-                other => other.clone(),
+    /// Removes the fields ARM computes. Only objects on the way to a read-only pattern are
+    /// visited: the patterns are short, bodies are not.
+    pub(crate) fn strip_read_only(&self, value: &mut Value) {
+        fn walk(value: &mut Value, path: &Path<'_>) {
+            let Value::Object(map) = value else { return };
+            map.retain(|k, _| {
+                let child = path.key(k);
+                !READ_ONLY.iter().any(|p| child.matches(p))
+            });
+            for (k, v) in map.iter_mut() {
+                let child = path.key(k);
+                if READ_ONLY.iter().any(|p| child.leads_to(p)) {
+                    walk(v, &child);
+                }
             }
         }
         walk(value, &Path::default())
@@ -51,7 +51,13 @@ impl<'r> Comparer<'r> {
         out
     }
 
-    fn walk_leaves(&self, value: &Value, path: &Path, side: Side, out: &mut Vec<AttributeChange>) {
+    fn walk_leaves(
+        &self,
+        value: &Value,
+        path: &Path<'_>,
+        side: Side,
+        out: &mut Vec<AttributeChange>,
+    ) {
         match value {
             Value::Object(map) if !map.is_empty() => {
                 for (k, v) in map {
@@ -61,7 +67,7 @@ impl<'r> Comparer<'r> {
             Value::Array(items) if !self.is_scalar_list(path, items) => {
                 for (i, item) in items.iter().enumerate() {
                     let label = self.elem_label(path, item).unwrap_or_else(|| i.to_string());
-                    self.walk_leaves(item, &path.elem(label), side, out);
+                    self.walk_leaves(item, &path.elem(&label), side, out);
                 }
             }
             // An absent value on a resource that is created or deleted says nothing.
@@ -76,38 +82,54 @@ impl<'r> Comparer<'r> {
         }
     }
 
-    /// The live body restricted to the shape of the desired one.
-    pub(crate) fn project(&self, desired: &Value, live: &Value) -> Value {
+    /// Restricts a live body to the shape of the desired one, in place, keys in the desired
+    /// body's order.
+    pub(crate) fn project(&self, desired: &Value, live: &mut Value) {
         self.project_at(desired, live, &Path::default())
     }
 
-    fn project_at(&self, desired: &Value, live: &Value, path: &Path) -> Value {
+    fn project_at(&self, desired: &Value, live: &mut Value, path: &Path<'_>) {
         match (desired, live) {
-            (Value::Object(_), Value::Object(_)) if is_exact_map(path) => live.clone(),
-            (Value::Object(d), Value::Object(l)) => Value::Object(
-                d.iter()
-                    .filter_map(|(k, dv)| {
-                        let lv = l.get(k)?;
-                        Some((k.clone(), self.project_at(dv, lv, &path.key(k))))
-                    })
-                    .collect(),
-            ),
+            (Value::Object(_), Value::Object(_)) if is_exact_map(path) => {}
+            // Already of the desired shape and order (a body narrowed when it was read):
+            // nothing to drop or reorder here, only deeper.
+            (Value::Object(d), Value::Object(l)) if keys_in_order(d, l) => {
+                let mut desired = d.iter();
+                for (k, lv) in l.iter_mut() {
+                    if let Some((_, dv)) = desired.find(|(dk, _)| *dk == k) {
+                        self.project_at(dv, lv, &path.key(k));
+                    }
+                }
+            }
+            (Value::Object(d), Value::Object(l)) => {
+                let mut kept = Map::new();
+                for (k, dv) in d {
+                    if let Some((key, mut lv)) = l.remove_entry(k) {
+                        self.project_at(dv, &mut lv, &path.key(k));
+                        kept.insert(key, lv);
+                    }
+                }
+                *l = kept;
+            }
             (Value::Array(d), Value::Array(l)) if !self.is_scalar_list(path, d) => {
-                let shape = union_shape(d);
-                let items = l.iter().enumerate().map(|(i, item)| {
+                let elem = path.elem("0");
+                let mut shape = None;
+                for (i, item) in l.iter_mut().enumerate() {
                     let matched = match self.list_key(path) {
                         Some(_) => self.find_keyed(path, d, item),
                         None => d.get(i),
                     };
                     match matched {
-                        Some(d) => self.project_at(d, item, &path.elem("0")),
-                        None if d.is_empty() => item.clone(),
-                        None => self.project_at(&shape, item, &path.elem("0")),
+                        Some(d) => self.project_at(d, item, &elem),
+                        None if d.is_empty() => {}
+                        None => {
+                            let shape = shape.get_or_insert_with(|| union_shape(d));
+                            self.project_at(shape, item, &elem);
+                        }
                     }
-                });
-                Value::Array(items.collect())
+                }
             }
-            _ => live.clone(),
+            _ => {}
         }
     }
 
@@ -122,7 +144,7 @@ impl<'r> Comparer<'r> {
         &self,
         desired: &Value,
         live: Option<&Value>,
-        path: &Path,
+        path: &Path<'_>,
         out: &mut Vec<AttributeChange>,
     ) {
         let live = live.filter(|l| !l.is_null());
@@ -161,7 +183,7 @@ impl<'r> Comparer<'r> {
         &self,
         desired: &Map<String, Value>,
         live: Option<&Value>,
-        path: &Path,
+        path: &Path<'_>,
         out: &mut Vec<AttributeChange>,
     ) {
         let empty = Map::new();
@@ -194,7 +216,7 @@ impl<'r> Comparer<'r> {
         &self,
         desired: &[Value],
         live: Option<&Value>,
-        path: &Path,
+        path: &Path<'_>,
         out: &mut Vec<AttributeChange>,
     ) {
         let live = live
@@ -207,7 +229,7 @@ impl<'r> Comparer<'r> {
                 Some(label) => (label, self.find_keyed(path, live, d)),
                 None => (i.to_string(), live.get(i)),
             };
-            self.walk_changes(d, l, &path.elem(label), out);
+            self.walk_changes(d, l, &path.elem(&label), out);
         }
         for (i, l) in live.iter().enumerate() {
             let (label, gone) = match self.elem_label(path, l) {
@@ -215,11 +237,11 @@ impl<'r> Comparer<'r> {
                 None => (i.to_string(), i >= desired.len()),
             };
             if gone {
-                let before = match desired.is_empty() {
-                    true => l.clone(),
-                    false => self.project_at(&shape, l, &path.elem("0")),
-                };
-                let elem = path.elem(label);
+                let mut before = l.clone();
+                if !desired.is_empty() {
+                    self.project_at(&shape, &mut before, &path.elem("0"));
+                }
+                let elem = path.elem(&label);
                 let forces = self.forces(&elem, &before, &Value::Null);
                 out.push(change(&elem, before, Value::Null, forces));
             }
@@ -228,7 +250,7 @@ impl<'r> Comparer<'r> {
 
     fn emit(
         &self,
-        path: &Path,
+        path: &Path<'_>,
         live: Option<&Value>,
         desired: &Value,
         out: &mut Vec<AttributeChange>,
@@ -238,7 +260,7 @@ impl<'r> Comparer<'r> {
         out.push(change(path, before, desired.clone(), forces));
     }
 
-    fn forces(&self, path: &Path, before: &Value, after: &Value) -> bool {
+    fn forces(&self, path: &Path<'_>, before: &Value, after: &Value) -> bool {
         self.rules.immutable.iter().any(|(pattern, when)| {
             path.within(pattern)
                 && match when {
@@ -251,7 +273,7 @@ impl<'r> Comparer<'r> {
         })
     }
 
-    fn scalar_equal(&self, path: &Path, desired: &Value, live: Option<&Value>) -> bool {
+    fn scalar_equal(&self, path: &Path<'_>, desired: &Value, live: Option<&Value>) -> bool {
         match live {
             Some(live) => self.normalized(path, desired) == self.normalized(path, live),
             None => {
@@ -263,7 +285,7 @@ impl<'r> Comparer<'r> {
         }
     }
 
-    fn scalar_lists_equal(&self, path: &Path, desired: &[Value], live: &[Value]) -> bool {
+    fn scalar_lists_equal(&self, path: &Path<'_>, desired: &[Value], live: &[Value]) -> bool {
         let elem = path.elem("0");
         let norm = |items: &[Value]| -> Vec<Value> {
             let mut v: Vec<_> = items.iter().map(|x| self.normalized(&elem, x)).collect();
@@ -277,7 +299,7 @@ impl<'r> Comparer<'r> {
 
     /// A scalar in the form it is compared in: case folded, regions without spaces,
     /// timestamps as Unix nanoseconds, numbers as floats.
-    fn normalized(&self, path: &Path, value: &Value) -> Value {
+    fn normalized(&self, path: &Path<'_>, value: &Value) -> Value {
         let Value::String(s) = value else {
             return match value.as_f64() {
                 Some(f) => Value::from(f),
@@ -298,20 +320,20 @@ impl<'r> Comparer<'r> {
         value.clone()
     }
 
-    fn is_location(&self, path: &Path) -> bool {
+    fn is_location(&self, path: &Path<'_>) -> bool {
         self.rules.locations.iter().any(|p| path.matches(p))
     }
 
     /// ARM ids and GUIDs (`id`, `roleDefinitionId`, ...) compare case-insensitively everywhere:
     /// ARM returns resource group and provider segments in whatever case it stored.
-    fn is_case_insensitive(&self, path: &Path) -> bool {
+    fn is_case_insensitive(&self, path: &Path<'_>) -> bool {
         let id_like = path
             .last_key()
             .is_some_and(|k| k == "id" || k.ends_with("Id"));
         id_like || self.rules.case_insensitive.iter().any(|p| path.matches(p))
     }
 
-    fn default_at(&self, path: &Path) -> Option<Value> {
+    fn default_at(&self, path: &Path<'_>) -> Option<Value> {
         self.rules
             .defaults
             .iter()
@@ -319,11 +341,11 @@ impl<'r> Comparer<'r> {
             .map(|(_, f)| f())
     }
 
-    fn is_scalar_list(&self, path: &Path, items: &[Value]) -> bool {
+    fn is_scalar_list(&self, path: &Path<'_>, items: &[Value]) -> bool {
         self.list_key(path).is_none() && !items.iter().any(Value::is_object)
     }
 
-    fn list_key(&self, path: &Path) -> Option<&'static str> {
+    fn list_key(&self, path: &Path<'_>) -> Option<&'static str> {
         self.rules
             .keyed
             .iter()
@@ -332,14 +354,20 @@ impl<'r> Comparer<'r> {
     }
 
     /// The key an element of a keyed list is matched and labelled by.
-    fn elem_label(&self, path: &Path, item: &Value) -> Option<String> {
+    fn elem_label(&self, path: &Path<'_>, item: &Value) -> Option<String> {
         let key = self.list_key(path)?;
         item.get(key).and_then(Value::as_str).map(str::to_owned)
     }
 
-    fn find_keyed<'v>(&self, path: &Path, items: &'v [Value], probe: &Value) -> Option<&'v Value> {
+    fn find_keyed<'v>(
+        &self,
+        path: &Path<'_>,
+        items: &'v [Value],
+        probe: &Value,
+    ) -> Option<&'v Value> {
         let key = self.list_key(path)?;
-        let key_path = path.elem("0").key(key);
+        let elem = path.elem("0");
+        let key_path = elem.key(key);
         let wanted = self.normalized_key(&key_path, probe.get(key)?);
         items.iter().find(|item| {
             item.get(key)
@@ -347,7 +375,7 @@ impl<'r> Comparer<'r> {
         })
     }
 
-    fn normalized_key(&self, key_path: &Path, value: &Value) -> Value {
+    fn normalized_key(&self, key_path: &Path<'_>, value: &Value) -> Value {
         match self.normalized(key_path, value) {
             Value::String(s) => Value::String(s.to_ascii_lowercase()),
             other => other,
@@ -355,7 +383,13 @@ impl<'r> Comparer<'r> {
     }
 }
 
-fn is_exact_map(path: &Path) -> bool {
+/// True when every key of `live` is a key of `desired`, in the same order.
+fn keys_in_order(desired: &Map<String, Value>, live: &Map<String, Value>) -> bool {
+    let mut keys = desired.keys();
+    live.keys().all(|k| keys.any(|d| d == k))
+}
+
+fn is_exact_map(path: &Path<'_>) -> bool {
     EXACT_MAPS.iter().any(|p| path.matches(p))
 }
 
@@ -386,7 +420,12 @@ fn parse_instant(s: &str) -> Option<OffsetDateTime> {
     })
 }
 
-fn change(path: &Path, before: Value, after: Value, forces_replacement: bool) -> AttributeChange {
+fn change(
+    path: &Path<'_>,
+    before: Value,
+    after: Value,
+    forces_replacement: bool,
+) -> AttributeChange {
     AttributeChange {
         path: path.to_string(),
         before,

@@ -35,11 +35,17 @@ pub struct Diff {
 /// Deletion is decided by the caller, which alone knows ownership: pass `desired: None` only
 /// for a live resource this workspace owns.
 pub fn diff(kind: ResourceKind, desired: Option<&Value>, live: Option<&Value>) -> Diff {
+    diff_with(rules_for(kind), desired.cloned(), live.cloned())
+}
+
+/// [`diff`] of bodies the caller no longer needs: they become the diff's `after` and
+/// `before` in place, so a plan holds each body once, not a copy beside the original.
+pub fn diff_owned(kind: ResourceKind, desired: Option<Value>, live: Option<Value>) -> Diff {
     diff_with(rules_for(kind), desired, live)
 }
 
-/// [`diff`] with explicit rules, for kinds and tests outside the table.
-pub fn diff_with(rules: &Rules, desired: Option<&Value>, live: Option<&Value>) -> Diff {
+/// [`diff_owned`] with explicit rules, for kinds and tests outside the table.
+pub fn diff_with(rules: &Rules, desired: Option<Value>, live: Option<Value>) -> Diff {
     let cmp = compare::Comparer::new(rules);
     match (desired, live) {
         (None, None) => Diff {
@@ -49,8 +55,8 @@ pub fn diff_with(rules: &Rules, desired: Option<&Value>, live: Option<&Value>) -
             before: None,
             after: None,
         },
-        (Some(desired), None) => {
-            let after = cmp.strip_read_only(desired);
+        (Some(mut after), None) => {
+            cmp.strip_read_only(&mut after);
             Diff {
                 action: Action::Create,
                 attribute_changes: cmp.leaves(&after, compare::Side::After),
@@ -59,8 +65,8 @@ pub fn diff_with(rules: &Rules, desired: Option<&Value>, live: Option<&Value>) -
                 after: Some(after),
             }
         }
-        (None, Some(live)) => {
-            let before = cmp.strip_read_only(live);
+        (None, Some(mut before)) => {
+            cmp.strip_read_only(&mut before);
             Diff {
                 action: Action::Delete,
                 attribute_changes: cmp.leaves(&before, compare::Side::Before),
@@ -69,13 +75,13 @@ pub fn diff_with(rules: &Rules, desired: Option<&Value>, live: Option<&Value>) -
                 after: None,
             }
         }
-        (Some(desired), Some(live)) => {
-            let after = cmp.strip_read_only(desired);
-            let before = cmp.project(&after, live);
-            let mut attribute_changes = cmp.changes(&after, live);
-            if let Some(change) = failed_provisioning(live) {
+        (Some(mut after), Some(mut before)) => {
+            cmp.strip_read_only(&mut after);
+            let mut attribute_changes = cmp.changes(&after, &before);
+            if let Some(change) = failed_provisioning(&before) {
                 attribute_changes.push(change);
             }
+            cmp.project(&after, &mut before);
             let mut replace_reasons: Vec<String> = attribute_changes
                 .iter()
                 .filter(|c| c.forces_replacement)
@@ -96,6 +102,35 @@ pub fn diff_with(rules: &Rules, desired: Option<&Value>, live: Option<&Value>) -
                 before: Some(before),
                 after: Some(after),
             }
+        }
+    }
+}
+
+/// The live fields a plan can need of a declared resource: those its desired body names
+/// (projected as the diff projects them) and those ownership, preflight and deletion read.
+/// Narrowing a listed body to these as soon as its page is parsed is what keeps a
+/// 10,000-resource plan's memory at the size of what it compares.
+pub fn narrow_live(kind: ResourceKind, desired: &Value, live: &mut Value) {
+    const KEPT: [&str; 6] = ["id", "name", "type", "etag", "tags", "managedBy"];
+    let Value::Object(map) = live else { return };
+    let kept: Vec<(String, Value)> = KEPT
+        .iter()
+        .filter(|k| desired.get(**k).is_none())
+        .filter_map(|k| map.remove_entry(*k))
+        .collect();
+    let state = map
+        .get("properties")
+        .and_then(|p| p.get("provisioningState"))
+        .cloned();
+    compare::Comparer::new(rules_for(kind)).project(desired, live);
+    let Value::Object(map) = live else { return };
+    map.extend(kept);
+    if let Some(state) = state {
+        let properties = map
+            .entry("properties")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Value::Object(p) = properties {
+            p.entry("provisioningState").or_insert(state);
         }
     }
 }

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use super::diff;
+use super::{diff, narrow_live};
 use crate::{Action, ResourceKind};
 
 fn scalar() -> impl Strategy<Value = Value> {
@@ -79,5 +79,41 @@ proptest! {
         let change = &result.attribute_changes[0];
         prop_assert_eq!(change.path.replace('.', "/"), pointer.trim_start_matches('/'));
         prop_assert_eq!(&change.before, &json!("changed-VALUE"));
+    }
+
+    #[test]
+    fn narrowing_live_never_changes_the_diff(
+        d in body(),
+        extra in body(),
+        conflicts in any::<bool>(),
+    ) {
+        // Live: the desired body plus fields galleon does not send, with some of the
+        // desired values changed when `conflicts`.
+        fn merge(live: &mut Value, extra: &Value, conflicts: bool) {
+            match (live, extra) {
+                (Value::Object(l), Value::Object(e)) => {
+                    for (k, v) in e {
+                        match l.get_mut(k) {
+                            Some(lv) => merge(lv, v, conflicts),
+                            None => {
+                                l.insert(k.clone(), v.clone());
+                            }
+                        }
+                    }
+                }
+                (l, e) if conflicts => *l = e.clone(),
+                _ => {}
+            }
+        }
+        let mut live = d.clone();
+        merge(&mut live, &extra, conflicts);
+        live["properties"]["provisioningState"] = json!("Succeeded");
+        live["id"] = json!("/subscriptions/s/resourceGroups/rg");
+        let mut narrowed = live.clone();
+        narrow_live(ResourceKind::Nsg, &d, &mut narrowed);
+        prop_assert_eq!(
+            diff(ResourceKind::Nsg, Some(&d), Some(&narrowed)),
+            diff(ResourceKind::Nsg, Some(&d), Some(&live))
+        );
     }
 }

@@ -190,3 +190,20 @@ fn fleet_vms_without_cross_tenant_grant_still_carry_the_image_tenant() {
             .ends_with("/virtualMachines/east-3")
     );
 }
+
+/// The planner sends a change's `after` (the desired body without the fields ARM computes):
+/// that is only the body lowering made if lowering never writes such a field.
+#[test]
+fn lowered_bodies_carry_no_read_only_field() {
+    for name in ["cross-tenant", "fleet"] {
+        for d in lowered(name, &LowerContext::default()) {
+            let created = crate::diff::diff(d.kind, Some(&d.body), None);
+            assert_eq!(
+                created.after.as_ref(),
+                Some(&d.body),
+                "{name}: {}",
+                d.address
+            );
+        }
+    }
+}

@@ -31,12 +31,11 @@ pub(super) fn fit(
         .and_then(|f| f["value"].as_str())
         .unwrap_or("Standard")
         .to_ascii_lowercase();
-    let vm_security = vm
-        .pointer("/properties/securityProfile/securityType")
+    let vm_security = crate::field(vm, &["properties", "securityProfile", "securityType"])
         .and_then(Value::as_str)
         .unwrap_or("Standard")
         .to_ascii_lowercase();
-    let has_os_profile = vm.pointer("/properties/osProfile").is_some();
+    let has_os_profile = crate::field(vm, &["properties", "osProfile"]).is_some();
     let fail = |title: &str, message: String, fix: String| {
         check(
             "image-fits-vm",
@@ -75,8 +74,7 @@ pub(super) fn fit(
             "use a V2 image, or set security_type: Standard on the VM".into(),
         );
     }
-    let size = vm
-        .pointer("/properties/hardwareProfile/vmSize")
+    let size = crate::field(vm, &["properties", "hardwareProfile", "vmSize"])
         .and_then(Value::as_str)
         .unwrap_or_default();
     let architecture = p["architecture"].as_str().unwrap_or("x64");

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::fit::fit;
 use super::{ExternalRead, PreflightInput, READ_ROLES, app_of, consent_fix, norm_region, scope_of};
+use crate::lower::DesiredResource;
 use crate::{CheckResult, CheckStatus, ResourceKind};
 
 /// A version or definition the VM uses: how to name it, its id, its address when managed.
@@ -66,8 +67,37 @@ fn targets(image: &ImageRef) -> (Option<Target>, Option<Target>) {
 pub(super) type Check<'c> =
     dyn Fn(&str, CheckStatus, String, String, Option<String>) -> CheckResult + 'c;
 
+/// Role assignments that exist or are planned, gathered once: every VM of a large fleet asks
+/// whether one lets the app read its image, and scanning everything read per VM was
+/// quadratic.
+pub(super) struct Grants<'a> {
+    /// Live ones: the lower-cased scope of each, and its body.
+    live: Vec<(String, &'a Value)>,
+    /// Planned ones, by address: the lower-cased id of each, and the resource.
+    planned: Vec<(String, &'a DesiredResource)>,
+}
+
+impl<'a> Grants<'a> {
+    pub(super) fn of(input: &PreflightInput<'a>) -> Grants<'a> {
+        let live = input
+            .live
+            .iter()
+            .filter(|l| l.kind() == Some(ResourceKind::GalleryGrant))
+            .map(|l| (scope_of(&l.arm_id), &l.body))
+            .collect();
+        let planned = input
+            .desired
+            .values()
+            .filter(|d| d.kind == ResourceKind::GalleryGrant)
+            .map(|d| (d.arm_id.to_ascii_lowercase(), *d))
+            .collect();
+        Grants { live, planned }
+    }
+}
+
 pub(super) fn vm_checks(
     input: &PreflightInput<'_>,
+    grants: &Grants<'_>,
     vm: &Resource,
     image: &ImageRef,
     out: &mut Vec<CheckResult>,
@@ -90,7 +120,7 @@ pub(super) fn vm_checks(
     {
         out.push(sign_in(input, vm, &t.key, &t.tenant_id, &check));
         let probe = version.as_ref().or(definition.as_ref());
-        out.push(readable(input, vm, &t.key, probe, &check));
+        out.push(readable(input, grants, vm, &t.key, probe, &check));
     }
     if let Some(v) = &version {
         out.push(exists(input, vm, v, &check));
@@ -168,6 +198,7 @@ fn sign_in(
 
 fn readable(
     input: &PreflightInput<'_>,
+    grants: &Grants<'_>,
     vm: &Resource,
     image_tenant: &str,
     probe: Option<&Target>,
@@ -236,16 +267,15 @@ fn readable(
         principal.eq_ignore_ascii_case(oid) && READ_ROLES.contains(&role.as_str())
     };
     // Listed at the gallery with atScope(): assignments at the gallery and above it.
-    let live = input.live.iter().any(|l| {
-        l.kind() == Some(ResourceKind::GalleryGrant)
-            && gallery.starts_with(&scope_of(&l.arm_id))
-            && grants_read(&l.body)
-    });
-    let planned = input.desired.values().find(|d| {
-        d.kind == ResourceKind::GalleryGrant
-            && d.arm_id.to_ascii_lowercase().starts_with(&gallery)
-            && grants_read(&d.body)
-    });
+    let live = grants
+        .live
+        .iter()
+        .any(|(scope, body)| gallery.starts_with(scope.as_str()) && grants_read(body));
+    let planned = grants
+        .planned
+        .iter()
+        .find(|(id, d)| id.starts_with(&gallery) && grants_read(&d.body))
+        .map(|(_, d)| *d);
     match (live, planned) {
         (true, _) => check(
             "image-readable",
@@ -283,7 +313,7 @@ fn exists(input: &PreflightInput<'_>, vm: &Resource, v: &Target, check: &Check<'
         .is_some_and(|a| input.desired.contains_key(a));
     let live = input.live.get(&v.arm_id).map(|l| &l.body);
     let state = live
-        .and_then(|b| b.pointer("/properties/provisioningState"))
+        .and_then(|b| crate::field(b, &["properties", "provisioningState"]))
         .and_then(Value::as_str);
     let unreadable = matches!(
         input.external.get(&v.arm_id.to_ascii_lowercase()),
@@ -333,14 +363,14 @@ fn exists(input: &PreflightInput<'_>, vm: &Resource, v: &Target, check: &Check<'
 }
 
 fn replicated(vm: &Resource, v: &Target, body: &Value, check: &Check<'_>) -> CheckResult {
-    let regions: Vec<String> = body
-        .pointer("/properties/publishingProfile/targetRegions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.get("name").and_then(Value::as_str))
-        .map(norm_region)
-        .collect();
+    let regions: Vec<String> =
+        crate::field(body, &["properties", "publishingProfile", "targetRegions"])
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("name").and_then(Value::as_str))
+            .map(norm_region)
+            .collect();
     if regions.contains(&norm_region(&vm.location)) {
         return check(
             "image-replicated-to-vm-region",

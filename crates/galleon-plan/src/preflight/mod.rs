@@ -18,7 +18,7 @@ mod fit;
 mod image;
 mod quota;
 
-use image::vm_checks;
+use image::{Grants, vm_checks};
 pub use quota::{quota_checks, usage_scopes};
 
 /// Built-in roles whose actions include `Microsoft.Compute/galleries/images/versions/read`
@@ -65,9 +65,10 @@ pub enum ExternalRead {
 /// Runs every check.
 pub fn checks(input: &PreflightInput<'_>) -> Vec<CheckResult> {
     let mut out = Vec::new();
+    let grants = Grants::of(input);
     for r in input.workspace.resources() {
         match &r.spec {
-            Spec::Vm(vm) => vm_checks(input, r, &vm.image, &mut out),
+            Spec::Vm(vm) => vm_checks(input, &grants, r, &vm.image, &mut out),
             Spec::GalleryGrant(g) => grant_check(input, r, &g.principal, &mut out),
             _ => {}
         }
@@ -100,7 +101,7 @@ fn grant_check(
     let resolved = input
         .desired
         .get(&grant.address.to_string())
-        .and_then(|d| d.body.pointer("/properties/principalId"))
+        .and_then(|d| crate::field(&d.body, &["properties", "principalId"]))
         .and_then(Value::as_str)
         .is_some_and(|s| !s.is_empty());
     if resolved {

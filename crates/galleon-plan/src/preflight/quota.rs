@@ -72,7 +72,7 @@ fn new_vms<'d>(desired: &'d [DesiredResource], live: &LiveState) -> Vec<&'d Desi
 }
 
 fn size_name(body: &Value) -> &str {
-    body.pointer("/properties/hardwareProfile/vmSize")
+    crate::field(body, &["properties", "hardwareProfile", "vmSize"])
         .and_then(Value::as_str)
         .unwrap_or_default()
 }

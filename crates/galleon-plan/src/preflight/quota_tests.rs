@@ -56,12 +56,12 @@ fn scopes_are_per_subscription_and_normalised_region_of_new_vms_only() {
         (SUB, "northeurope")
     );
     for d in &desired {
-        live.insert(LiveResource {
-            arm_id: d.arm_id.clone(),
-            tenant: d.tenant.clone(),
-            tenant_id: d.tenant_id.clone(),
-            body: d.body.clone(),
-        });
+        live.insert(LiveResource::new(
+            d.arm_id.clone(),
+            d.tenant.clone(),
+            d.tenant_id.clone(),
+            d.body.clone(),
+        ));
     }
     assert!(
         usage_scopes(&desired, &live).is_empty(),
@@ -161,12 +161,12 @@ fn unreadable_or_absent_quotas_skip_the_check() {
 fn a_resize_counts_the_difference_and_an_unchanged_or_smaller_size_nothing() {
     let bigger = [vm("a", "Standard_D8s_v5")];
     let mut live = LiveState::default();
-    live.insert(LiveResource {
-        arm_id: bigger[0].arm_id.clone(),
-        tenant: "consumer".into(),
-        tenant_id: "t".into(),
-        body: json!({"properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v5"}}}),
-    });
+    live.insert(LiveResource::new(
+        bigger[0].arm_id.clone(),
+        "consumer".into(),
+        "t".into(),
+        json!({"properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v5"}}}),
+    ));
     let rows = vec![row("cores", 2, 7), row("standardDSv5Family", 2, 7)];
     let scoped: Usages = usage_scopes(&bigger, &live)
         .into_iter()

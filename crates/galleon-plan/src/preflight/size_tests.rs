@@ -49,12 +49,12 @@ fn run(size: &str, generation: &str) -> Vec<CheckResult> {
         ),
     ];
     for (id, body) in bodies {
-        live.insert(LiveResource {
-            arm_id: id.into(),
-            tenant: "publisher".into(),
-            tenant_id: "11111111-1111-4111-8111-111111111111".into(),
+        live.insert(LiveResource::new(
+            id.into(),
+            "publisher".into(),
+            "11111111-1111-4111-8111-111111111111".into(),
             body,
-        });
+        ));
         external.insert(id.to_ascii_lowercase(), ExternalRead::Found);
     }
     let by_address = desired.iter().map(|d| (d.address.clone(), d)).collect();

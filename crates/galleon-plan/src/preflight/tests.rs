@@ -141,12 +141,12 @@ fn live_version_that_failed_provisioning_fails() {
         .clone();
     let mut body = version.body.clone();
     body["properties"]["provisioningState"] = json!("Failed");
-    s.live.insert(LiveResource {
-        arm_id: version.arm_id,
-        tenant: "publisher".into(),
-        tenant_id: version.tenant_id,
+    s.live.insert(LiveResource::new(
+        version.arm_id,
+        "publisher".into(),
+        version.tenant_id,
         body,
-    });
+    ));
     // Declared by the workspace: the plan writes it again before the VM, so it may proceed.
     assert!(
         !s.run()
@@ -203,13 +203,13 @@ fn without_a_grant_the_image_is_unreadable_unless_a_live_assignment_covers_it() 
     assert!(c.fix.unwrap().contains("app: consumer, role: Reader"));
 
     // A Reader assignment at the subscription, listed at the gallery with atScope().
-    s.live.insert(LiveResource {
-        arm_id: "/subscriptions/aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa/providers/Microsoft.Authorization/roleAssignments/1".into(),
-        tenant: "publisher".into(),
-        tenant_id: "11111111-1111-4111-8111-111111111111".into(),
-        body: json!({"properties": {"principalId": OID.to_uppercase(),
+    s.live.insert(LiveResource::new(
+        "/subscriptions/aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa/providers/Microsoft.Authorization/roleAssignments/1".into(),
+        "publisher".into(),
+        "11111111-1111-4111-8111-111111111111".into(),
+        json!({"properties": {"principalId": OID.to_uppercase(),
             "roleDefinitionId": "/subscriptions/aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"}}),
-    });
+    ));
     assert_eq!(status(&s.run(), "image-readable"), CheckStatus::Pass);
 }
 
@@ -271,12 +271,12 @@ fn publish(s: &mut Scenario, regions: &[&str]) {
             "features": [{"name": "SecurityType", "value": "TrustedLaunchSupported"}]}}),
         ),
     ] {
-        s.live.insert(LiveResource {
-            arm_id: id.into(),
-            tenant: "publisher".into(),
-            tenant_id: "11111111-1111-4111-8111-111111111111".into(),
+        s.live.insert(LiveResource::new(
+            id.into(),
+            "publisher".into(),
+            "11111111-1111-4111-8111-111111111111".into(),
             body,
-        });
+        ));
         s.external
             .insert(id.to_ascii_lowercase(), ExternalRead::Found);
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use galleon_azure::{ArmClient, GraphQuery, TenantId};
 use serde_json::Value;
 
-use super::{TenantScope, resource, sub_and_group, top_level_kind};
+use super::{TenantScope, sub_and_group, top_level_kind};
 use crate::ResourceKind;
 use crate::live::LiveResource;
 
@@ -103,7 +103,8 @@ pub(super) async fn contents(
             .await?;
         for row in result.rows {
             if let Some(id) = row.get("id").and_then(Value::as_str).map(str::to_owned) {
-                out.push(resource(tenants, t, id, row));
+                let (key, tenant_id) = (scope.key.clone(), scope.tenant_id.clone());
+                out.push(LiveResource::new(id, key, tenant_id, row));
             }
         }
     }

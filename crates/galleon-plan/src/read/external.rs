@@ -54,12 +54,12 @@ pub async fn read_external(
     for (image, result) in results {
         let outcome = match result {
             Ok(Some(resp)) => {
-                found.push(LiveResource {
-                    arm_id: image.arm_id.clone(),
-                    tenant: image.tenant.clone(),
-                    tenant_id: image.tenant_id.clone(),
-                    body: resp.body,
-                });
+                found.push(LiveResource::new(
+                    image.arm_id.clone(),
+                    image.tenant.clone(),
+                    image.tenant_id.clone(),
+                    resp.body,
+                ));
                 ExternalRead::Found
             }
             Ok(None) => ExternalRead::NotFound,

@@ -7,7 +7,7 @@
 //! 30 s, arm-protocol.md §3.4) and a plan right after an apply must see that apply.
 //! Without Resource Graph, every managed type of every declared or owned group is listed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures::{StreamExt, stream};
 use galleon_azure::{ArmClient, TenantId};
@@ -81,6 +81,11 @@ pub async fn read_live(
     // every subscription the tenant's identity sees is searched.
     let tenants = &with_visible_subscriptions(arm, tenants).await;
     let mut live = LiveState::default();
+    let by_id: HashMap<String, &DesiredResource> = desired
+        .iter()
+        .map(|d| (d.arm_id.to_ascii_lowercase(), d))
+        .collect();
+    let read = |t: usize, body: Value| resource(tenants, &by_id, t, body);
     let tenant_index: BTreeMap<&str, usize> = tenants
         .iter()
         .enumerate()
@@ -140,14 +145,11 @@ pub async fn read_live(
     let mut existing_groups = BTreeSet::new();
     // Owned groups no longer declared: planned for deletion, so everything in them is read.
     let mut doomed_groups: BTreeSet<(usize, String, String)> = BTreeSet::new();
-    for (c, items) in list_all(arm, tenants, subs, options.concurrency).await? {
-        for body in items {
-            let Some(id) = body.get("id").and_then(Value::as_str).map(str::to_owned) else {
-                continue;
-            };
-            let lower = id.to_ascii_lowercase();
+    for (c, items) in list_all(arm, tenants, subs, options.concurrency, &read).await? {
+        for group in items {
+            let lower = group.arm_id.to_ascii_lowercase();
             let ours = matches!(
-                owner(ResourceKind::ResourceGroup, &body, workspace),
+                owner(ResourceKind::ResourceGroup, &group.body, workspace),
                 Owner::Us { .. }
             );
             let (sub, rg) = sub_and_group(&lower);
@@ -161,7 +163,7 @@ pub async fn read_live(
                 if ours && !declared_groups.contains(&lower) {
                     doomed_groups.insert((c.tenant, sub, rg));
                 }
-                live.insert(resource(tenants, c.tenant, id, body));
+                live.insert(group);
             }
         }
     }
@@ -196,8 +198,7 @@ pub async fn read_live(
     }
     let galleries = insert_all(
         &mut live,
-        tenants,
-        list_all(arm, tenants, lists, options.concurrency).await?,
+        list_all(arm, tenants, lists, options.concurrency, &read).await?,
     )
     .into_iter()
     .filter(|(kind, _, _)| *kind == Some(ResourceKind::Gallery));
@@ -229,8 +230,7 @@ pub async fn read_live(
     }
     let images: Vec<_> = insert_all(
         &mut live,
-        tenants,
-        list_all(arm, tenants, children, options.concurrency).await?,
+        list_all(arm, tenants, children, options.concurrency, &read).await?,
     )
     .into_iter()
     .filter(|(kind, _, _)| *kind == Some(ResourceKind::GalleryImage))
@@ -254,8 +254,7 @@ pub async fn read_live(
         .collect();
     insert_all(
         &mut live,
-        tenants,
-        list_all(arm, tenants, versions, options.concurrency).await?,
+        list_all(arm, tenants, versions, options.concurrency, &read).await?,
     );
     Ok(live)
 }
@@ -271,24 +270,27 @@ pub(super) fn top_level_kind(kind: ResourceKind) -> ResourceKind {
     }
 }
 
+/// Lists every collection, `concurrency` at a time, keeping each item as `read` makes it
+/// from the page it came in.
 async fn list_all(
     arm: &ArmClient,
     tenants: &[TenantScope],
     collections: Vec<Collection>,
     concurrency: usize,
-) -> Result<Vec<(Collection, Vec<Value>)>, PlanError> {
+    read: &(impl Fn(usize, Value) -> Option<LiveResource> + Sync),
+) -> Result<Vec<(Collection, Vec<LiveResource>)>, PlanError> {
     let results: Vec<_> = stream::iter(collections)
         .map(|c| async move {
             let tenant = TenantId::new(&tenants[c.tenant].tenant_id);
-            let result = if c.at_scope {
-                // Role assignments at and above the gallery: `atScope()` (Authorization
-                // 2022-04-01, `RoleAssignments_ListForScope`), paged with `nextLink` like any
-                // list: a gallery in a busy subscription has more than one page.
-                arm.list_with(&tenant, &c.path, None, &[("$filter", "atScope()")])
-                    .await
-            } else {
-                arm.list(&tenant, &c.path).await
+            let keep = |body| read(c.tenant, body);
+            // Role assignments at and above the gallery: `atScope()` (Authorization
+            // 2022-04-01, `RoleAssignments_ListForScope`), paged with `nextLink` like any
+            // list: a gallery in a busy subscription has more than one page.
+            let query: &[(&str, &str)] = match c.at_scope {
+                true => &[("$filter", "atScope()")],
+                false => &[],
             };
+            let result = arm.list_keeping(&tenant, &c.path, None, query, keep).await;
             (c, result)
         })
         .buffer_unordered(concurrency.max(1))
@@ -316,37 +318,45 @@ async fn list_all(
     Ok(out)
 }
 
-/// Inserts listed bodies; returns (kind, tenant, id) of each.
+/// Inserts listed resources; returns (kind, tenant, id) of each.
 fn insert_all(
     live: &mut LiveState,
-    tenants: &[TenantScope],
-    listed: Vec<(Collection, Vec<Value>)>,
+    listed: Vec<(Collection, Vec<LiveResource>)>,
 ) -> Vec<(Option<ResourceKind>, usize, String)> {
     let mut out = Vec::new();
     for (c, items) in listed {
-        for body in items {
-            let Some(id) = body.get("id").and_then(Value::as_str).map(str::to_owned) else {
-                continue;
-            };
-            out.push((crate::live::kind_of_id(&id), c.tenant, id.clone()));
-            live.insert(resource(tenants, c.tenant, id, body));
+        for resource in items {
+            out.push((resource.kind(), c.tenant, resource.arm_id.clone()));
+            live.insert(resource);
         }
     }
     out
 }
 
-pub(super) fn resource(
+/// A listed body as the plan keeps it: fingerprinted whole, then narrowed to what the plan
+/// reads when the workspace declares it (a body nobody declares may be deleted, and is shown
+/// whole).
+fn resource(
     tenants: &[TenantScope],
+    desired: &HashMap<String, &DesiredResource>,
     t: usize,
-    arm_id: String,
     body: Value,
-) -> LiveResource {
-    LiveResource {
+) -> Option<LiveResource> {
+    let arm_id = body.get("id").and_then(Value::as_str)?.to_owned();
+    let declared = desired
+        .get(&arm_id.to_ascii_lowercase())
+        .filter(|d| crate::live::kind_of_id(&arm_id) == Some(d.kind))
+        .copied();
+    let mut resource = LiveResource::new(
         arm_id,
-        tenant: tenants[t].key.clone(),
-        tenant_id: tenants[t].tenant_id.clone(),
+        tenants[t].key.clone(),
+        tenants[t].tenant_id.clone(),
         body,
+    );
+    if let Some(d) = declared {
+        resource.narrow(d.kind, &d.body);
     }
+    Some(resource)
 }
 
 /// Lower-cased subscription and resource group of a lower-cased id.
