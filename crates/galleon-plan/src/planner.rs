@@ -107,20 +107,22 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         if share && request.is_none() {
             result.action = Action::NoOp;
         }
+        // Moved, not copied: past this point the cascade reads only address, kind, body
+        // and aux tenants of a desired resource.
         changes.push(ResourceChange {
             address: d.address.clone(),
             kind: d.kind,
-            arm_id: d.arm_id.clone(),
-            tenant: d.tenant.clone(),
-            tenant_id: d.tenant_id.clone(),
-            subscription: d.subscription.clone(),
-            resource_group: d.resource_group.clone(),
+            arm_id: std::mem::take(&mut d.arm_id),
+            tenant: std::mem::take(&mut d.tenant),
+            tenant_id: std::mem::take(&mut d.tenant_id),
+            subscription: std::mem::take(&mut d.subscription),
+            resource_group: std::mem::take(&mut d.resource_group),
             action: result.action,
             replace_reasons: result.replace_reasons,
             attribute_changes: result.attribute_changes,
             before: result.before,
             after: result.after,
-            depends_on: d.depends_on.clone(),
+            depends_on: std::mem::take(&mut d.depends_on),
             request,
             owned_by_us: matches!(who, Some(Owner::Us { .. })),
         });
