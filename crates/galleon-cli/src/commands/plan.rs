@@ -18,7 +18,13 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> ExitStatus {
         Ok(ws) => ws,
         Err(status) => return status,
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    // One thread: a plan waits on Azure, and the little it computes between responses (parse,
+    // narrow, fingerprint) gains nothing from worker threads, whose heaps would each keep
+    // pages of the bodies they parsed (docs/performance.md, scenario 4).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(&anyhow::anyhow!(e).context("cannot start the async runtime")),
     };
