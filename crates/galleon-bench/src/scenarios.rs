@@ -321,7 +321,7 @@ fn local_cost(bin: &Path, ws: &Path, emu: &Emulator, n: usize) -> anyhow::Result
             figure: format!("{rss_mb:.0} MB"),
             against: "target < 200 MB".into(),
             ratio: format!("{:.2}x of target", rss_mb / 200.0),
-            bound_by: "live bodies held for the diff".into(),
+            bound_by: "the plan's before and after of every resource, and the manifest".into(),
         },
     ])
 }
