@@ -161,13 +161,8 @@ impl std::fmt::Display for Path<'_> {
 /// [`pattern_tokens`] from the last step to the first.
 fn pattern_tokens_rev(pattern: &str) -> impl Iterator<Item = &str> {
     pattern.rsplit('.').flat_map(|part| {
-        let mut rest = part;
-        let mut brackets = 0;
-        while let Some(r) = rest.strip_suffix("[]") {
-            rest = r;
-            brackets += 1;
-        }
-        std::iter::repeat_n("[]", brackets).chain((!rest.is_empty()).then_some(rest))
+        let (key, brackets) = split_brackets(part);
+        std::iter::repeat_n("[]", brackets).chain(key)
     })
 }
 
@@ -179,18 +174,21 @@ fn token_eq(token: &str, pattern: &str) -> bool {
 /// rules table, which made tokenising into a Vec a tenth of a 10,000-resource plan's CPU.
 fn pattern_tokens(pattern: &str) -> impl Iterator<Item = &str> {
     pattern.split('.').flat_map(|part| {
-        // Not `trim_end_matches`: its substring searcher cost more than the match itself.
-        let mut rest = part;
-        let mut brackets = 0;
-        while let Some(r) = rest.strip_suffix("[]") {
-            rest = r;
-            brackets += 1;
-        }
-        (!rest.is_empty())
-            .then_some(rest)
-            .into_iter()
-            .chain(std::iter::repeat_n("[]", brackets))
+        let (key, brackets) = split_brackets(part);
+        key.into_iter().chain(std::iter::repeat_n("[]", brackets))
     })
+}
+
+/// `subnets[]` -> (`subnets`, 1); `[][]` -> (none, 2). Not `trim_end_matches`: its substring
+/// searcher cost more than the match itself.
+fn split_brackets(part: &str) -> (Option<&str>, usize) {
+    let mut rest = part;
+    let mut brackets = 0;
+    while let Some(r) = rest.strip_suffix("[]") {
+        rest = r;
+        brackets += 1;
+    }
+    ((!rest.is_empty()).then_some(rest), brackets)
 }
 
 #[cfg(test)]
