@@ -23,20 +23,20 @@ pub struct LiveResource {
     /// The body as read (list and GET bodies have the same shape), or only the part of it a
     /// plan needs once [`LiveResource::narrow`] has run.
     pub body: Value,
-    /// The body as read, fingerprinted before any narrowing: what a saved plan's apply
-    /// compares a fresh read with.
-    seen: FingerprintState,
+    /// The body as read, fingerprinted just before it is narrowed or taken; `None` while the
+    /// body is still whole (most listed bodies are never reported, so never fingerprinted).
+    seen: Option<FingerprintState>,
 }
 
 impl LiveResource {
-    /// A resource read in `tenant`, fingerprinted as read.
+    /// A resource read in `tenant`.
     pub fn new(arm_id: String, tenant: String, tenant_id: String, body: Value) -> LiveResource {
         LiveResource {
-            seen: FingerprintState::of(&body),
             arm_id,
             tenant,
             tenant_id,
             body,
+            seen: None,
         }
     }
 
@@ -45,15 +45,26 @@ impl LiveResource {
         kind_of_id(&self.arm_id)
     }
 
-    /// The fingerprint of the body as it was read.
-    pub fn seen(&self) -> &FingerprintState {
-        &self.seen
+    /// The fingerprint of the body as it was read: what a saved plan's apply compares a
+    /// fresh read with.
+    pub fn seen(&self) -> FingerprintState {
+        self.seen
+            .clone()
+            .unwrap_or_else(|| FingerprintState::of(&self.body))
     }
 
     /// Keeps only what a plan of `desired` reads from this body (see
     /// [`crate::diff::narrow_live`]); the fingerprint stays that of the whole body.
     pub fn narrow(&mut self, kind: ResourceKind, desired: &Value) {
+        self.keep_fingerprint();
         crate::diff::narrow_live(kind, desired, &mut self.body);
+    }
+
+    /// Fingerprints the body as read, before it changes.
+    fn keep_fingerprint(&mut self) {
+        if self.seen.is_none() {
+            self.seen = Some(FingerprintState::of(&self.body));
+        }
     }
 }
 
@@ -99,9 +110,10 @@ impl LiveState {
     /// Moves a body out for the plan to keep as a change's `before`, leaving `null`: the
     /// resource still counts as read (its fingerprint stays), its body is gone.
     pub(crate) fn take_body(&mut self, arm_id: &str) -> Option<Value> {
-        self.by_id
-            .get_mut(&arm_id.to_ascii_lowercase())
-            .map(|r| std::mem::take(&mut r.body))
+        self.by_id.get_mut(&arm_id.to_ascii_lowercase()).map(|r| {
+            r.keep_fingerprint();
+            std::mem::take(&mut r.body)
+        })
     }
 
     /// Every resource read.
@@ -203,6 +215,32 @@ mod tests {
             kind_of_id(&format!("{rg}/providers/Microsoft.Compute/disks/d")),
             None
         );
+    }
+
+    #[test]
+    fn the_fingerprint_is_of_the_body_as_read_whatever_happens_to_it_after() {
+        let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n";
+        let read = json!({"id": id, "etag": "W/\"3\"", "location": "westeurope",
+            "properties": {"securityRules": [], "provisioningState": "Succeeded", "resourceGuid": "g"}});
+        let whole = FingerprintState::of(&read);
+        let mut state = LiveState::default();
+        let mut nsg = LiveResource::new(id.into(), "t".into(), "tid".into(), read.clone());
+        nsg.narrow(
+            ResourceKind::Nsg,
+            &json!({"location": "westeurope", "properties": {"securityRules": []}}),
+        );
+        assert!(nsg.body["properties"].get("resourceGuid").is_none());
+        assert_eq!(nsg.seen(), whole);
+        state.insert(nsg);
+        let taken = state.take_body(id).expect("read");
+        assert_eq!(taken["location"], "westeurope");
+        assert_eq!(state.get(id).unwrap().body, Value::Null);
+        assert_eq!(state.get(id).unwrap().seen(), whole);
+        // Taken without narrowing first: fingerprinted as read all the same.
+        let mut other = LiveState::default();
+        other.insert(LiveResource::new(id.into(), "t".into(), "tid".into(), read));
+        other.take_body(id);
+        assert_eq!(other.get(id).unwrap().seen(), whole);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::diff::diff_owned;
-use crate::live::{LiveState, Owner, owner};
+use crate::live::{LiveResource, LiveState, Owner, owner};
 use crate::lower::DesiredResource;
 use crate::{
     Action, AttributeChange, CheckResult, CheckStatus, Fingerprint, FingerprintState, Method, Plan,
@@ -147,7 +147,7 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             arm_id: c.arm_id.clone(),
             state: live
                 .get(&c.arm_id)
-                .map_or(FingerprintState::Absent, |l| l.seen().clone()),
+                .map_or(FingerprintState::Absent, LiveResource::seen),
         })
         .collect();
     let mut plan = Plan::new(workspace, created_at, changes, preflight, reads);
