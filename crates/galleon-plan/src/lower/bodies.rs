@@ -166,11 +166,8 @@ fn nsg(r: &Resource, s: &NsgSpec, tags: Value) -> Value {
             })
         })
         .collect();
-    let properties = Value::Object(
-        [("securityRules".to_owned(), Value::Array(rules))]
-            .into_iter()
-            .collect(),
-    );
+    let mut properties = json!({"securityRules": null});
+    properties["securityRules"] = Value::Array(rules);
     located(r, tags, [("properties", properties)])
 }
 
@@ -194,15 +191,15 @@ fn public_ip(r: &Resource, s: &PublicIpSpec, tags: Value) -> Value {
 
 fn nic(r: &Resource, s: &NicSpec, tags: Value) -> Value {
     let properties = json!({
-            "ipConfigurations": [{
-                "name": "ipconfig1",
-                "properties": {
-                    "subnet": {"id": s.subnet_id},
-                    "privateIPAllocationMethod": "Dynamic",
-                    "publicIPAddress": s.public_ip.as_ref().map(|p| json!({"id": p.arm_id})),
-                }
-            }],
-            "networkSecurityGroup": s.nsg.as_ref().map(|n| json!({"id": n.arm_id})),
+        "ipConfigurations": [{
+            "name": "ipconfig1",
+            "properties": {
+                "subnet": {"id": s.subnet_id},
+                "privateIPAllocationMethod": "Dynamic",
+                "publicIPAddress": s.public_ip.as_ref().map(|p| json!({"id": p.arm_id})),
+            }
+        }],
+        "networkSecurityGroup": s.nsg.as_ref().map(|n| json!({"id": n.arm_id})),
     });
     located(r, tags, [("properties", properties)])
 }
