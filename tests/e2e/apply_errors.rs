@@ -192,13 +192,21 @@ fn admin_delete(ctx: &TestContext, path: &str, query: &[(&str, &str)]) -> Value 
 /// Once the condition is gone, the next apply creates only the VM.
 #[track_caller]
 fn assert_converges(ctx: &TestContext) {
+    assert_next_apply_adds(ctx, 1, "/virtualmachines/web");
+}
+
+/// The next apply succeeds, adding `adds` resources and changing none; `path` exists after.
+#[track_caller]
+fn assert_next_apply_adds(ctx: &TestContext, adds: usize, path: &str) {
     let again = ctx.run(&["apply", "--auto-approve"]).expect(0);
     assert!(
-        again.stdout().contains("Plan: 1 to add, 0 to change"),
+        again
+            .stdout()
+            .contains(&format!("Plan: {adds} to add, 0 to change")),
         "{}",
         again.stdout()
     );
-    assert!(ctx.resource("/virtualmachines/web").is_some());
+    assert!(ctx.resource(path).is_some(), "{path} after the apply");
 }
 
 /// The last answer Azure gave a VM write.

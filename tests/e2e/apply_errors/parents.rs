@@ -36,13 +36,7 @@ fn delete_the_definition(ctx: &TestContext) {
 /// A fresh apply recreates the definition and both versions, then nothing is left to do.
 #[track_caller]
 fn assert_recreated(ctx: &TestContext) {
-    let again = ctx.run(&["apply", "--auto-approve"]).expect(0);
-    assert!(
-        again.stdout().contains("Plan: 3 to add, 0 to change"),
-        "{}",
-        again.stdout()
-    );
-    assert!(ctx.resource("/images/ubuntu/versions/1.1.0").is_some());
+    assert_next_apply_adds(ctx, 3, "/images/ubuntu/versions/1.1.0");
     ctx.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
 
